@@ -1,0 +1,125 @@
+//! The `coldsim` command line: parse arguments, call the library, map errors
+//! to exit codes (2 for bad input, 1 for anything else).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use coldsim::report::table;
+use coldsim::scenario::{self, DEFAULT_SCENARIO};
+use coldsim::sweep::{self, RunOptions};
+
+const EXAMPLES: &str = "\
+Examples:
+  coldsim                                   run the built-in default scenario
+  coldsim run scenarios/keepalive-ttl.toml  run a scenario (a sweep runs every point)
+  coldsim run my.toml --seed 7 --out results/my-seed7 --force
+  coldsim check my.toml                     validate and print it with every default filled in";
+
+/// coldsim: a deterministic simulator of serverless cold starts, keep-alive
+/// and placement.
+#[derive(Parser, Debug)]
+#[command(name = "coldsim", version, about, after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Run a scenario file (every point and replicate of its sweep) and
+    /// write a results folder.
+    Run {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// Replace the scenario's base seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Results folder [default: results/<scenario name>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace the results folder if it exists.
+        #[arg(long)]
+        force: bool,
+        /// No progress bar and no summary table.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Validate a scenario file and print it with every default filled in.
+    Check {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(e.exit_code() as u8);
+        }
+    };
+    match real_main(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("coldsim: error: {e:#}");
+            let code = e
+                .downcast_ref::<coldsim::Error>()
+                .map_or(1, coldsim::Error::exit_code);
+            ExitCode::from(code as u8)
+        }
+    }
+}
+
+fn real_main(cli: Cli) -> anyhow::Result<()> {
+    let command: Vec<String> = std::env::args().collect();
+    match cli.cmd {
+        None => {
+            let sf = scenario::parse_str(DEFAULT_SCENARIO, "<built-in default scenario>")?;
+            let opts = RunOptions {
+                out: PathBuf::from("results").join(&sf.base.name),
+                force: true,
+                quiet: false,
+                command,
+            };
+            let outcome = sweep::execute(&sf, &opts)?;
+            print!("{}", table::render(&sf, &outcome));
+        }
+        Some(Cmd::Run {
+            scenario,
+            seed,
+            out,
+            force,
+            quiet,
+        }) => {
+            let mut sf = scenario::load(&scenario)?;
+            if let Some(s) = seed {
+                sf.set_seed(s);
+            }
+            let out = out.unwrap_or_else(|| PathBuf::from("results").join(&sf.base.name));
+            let opts = RunOptions {
+                out,
+                force,
+                quiet,
+                command,
+            };
+            let outcome = sweep::execute(&sf, &opts)?;
+            if !quiet {
+                print!("{}", table::render(&sf, &outcome));
+            }
+        }
+        Some(Cmd::Check { scenario }) => {
+            let sf = scenario::load(&scenario)?;
+            println!(
+                "# {}: valid; {} run(s) ({} point(s) x {} replicate(s))",
+                sf.origin,
+                sf.points.len() * sf.replicates as usize,
+                sf.points.len(),
+                sf.replicates
+            );
+            print!("{}", scenario::to_toml(&sf.base));
+        }
+    }
+    Ok(())
+}

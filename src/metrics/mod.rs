@@ -1,0 +1,308 @@
+//! Metrics: HDR histograms of latencies, counters, and time integrals of
+//! instance counts and memory.
+//!
+//! Every completed invocation records four spans, overall and for its
+//! function: queueing delay (arrival to being given an instance), start
+//! delay (given an instance to execution start: the init time when cold,
+//! zero when warm), execution time, and end-to-end latency (the sum). Spans
+//! are recorded in nanoseconds with a resolution of 1 us; overall histograms
+//! keep 3 significant digits, per-function ones 2 (so 1,000 functions stay
+//! small). Exact sums are kept beside them so that means are exact.
+//!
+//! Time integrals cover `[0, duration]` of the scenario: between two events
+//! the platform's gauges are constant, so each integral is a sum of
+//! `gauge x dt` in integer MB-nanoseconds, exact whatever the run length.
+
+use hdrhistogram::Histogram;
+
+use crate::platform::{Completion, EvictReason, Gauges, RejectReason};
+use crate::time::SimTime;
+
+/// Lowest discernible value, 1 us in nanoseconds.
+const LOW_NS: u64 = 1_000;
+/// Initial highest trackable value, 1 hour; histograms grow past it.
+const HIGH_NS: u64 = 3_600_000_000_000;
+
+fn histogram(sigfig: u8) -> Histogram<u64> {
+    let mut h = Histogram::new_with_bounds(LOW_NS, HIGH_NS, sigfig)
+        .expect("constant histogram bounds are valid");
+    h.auto(true);
+    h
+}
+
+/// One span's histogram and exact sum.
+#[derive(Clone, Debug)]
+pub struct Span {
+    pub hist: Histogram<u64>,
+    pub sum_ns: u128,
+}
+
+impl Span {
+    fn new(sigfig: u8) -> Self {
+        Span {
+            hist: histogram(sigfig),
+            sum_ns: 0,
+        }
+    }
+
+    #[inline]
+    fn record(&mut self, ns: u64) {
+        self.hist.saturating_record(ns);
+        self.sum_ns += ns as u128;
+    }
+
+    pub fn count(&self) -> u64 {
+        self.hist.len()
+    }
+
+    /// Exact mean in milliseconds (0 when empty).
+    pub fn mean_ms(&self) -> f64 {
+        let n = self.count();
+        if n == 0 {
+            0.0
+        } else {
+            self.sum_ns as f64 / n as f64 / 1e6
+        }
+    }
+
+    /// The value at percentile `p` (0..=100) in milliseconds (0 when empty):
+    /// the highest value equivalent to the recorded ones, as HdrHistogram
+    /// reports, except that the bucket holding zero (values under 1 us)
+    /// reports zero rather than its upper edge.
+    pub fn pct_ms(&self, p: f64) -> f64 {
+        if self.count() == 0 {
+            return 0.0;
+        }
+        let v = self.hist.value_at_percentile(p);
+        if self.hist.lowest_equivalent(v) == 0 {
+            0.0
+        } else {
+            v as f64 / 1e6
+        }
+    }
+
+    pub fn max_ms(&self) -> f64 {
+        if self.count() == 0 {
+            0.0
+        } else {
+            self.hist.max() as f64 / 1e6
+        }
+    }
+
+    fn add(&mut self, other: &Span) {
+        // Both histograms auto-resize, so adding cannot fail on range.
+        let _ = self.hist.add(&other.hist);
+        self.sum_ns += other.sum_ns;
+    }
+}
+
+/// The four spans of an invocation's life.
+#[derive(Clone, Debug)]
+pub struct Spans {
+    pub queue: Span,
+    pub start: Span,
+    pub exec: Span,
+    pub latency: Span,
+}
+
+impl Spans {
+    fn new(sigfig: u8) -> Self {
+        Spans {
+            queue: Span::new(sigfig),
+            start: Span::new(sigfig),
+            exec: Span::new(sigfig),
+            latency: Span::new(sigfig),
+        }
+    }
+
+    #[inline]
+    fn record(&mut self, c: &Completion) {
+        self.queue.record(c.dispatched.since(c.inv.arrival).as_nanos());
+        self.start.record(c.exec_start.since(c.dispatched).as_nanos());
+        self.exec.record(c.end.since(c.exec_start).as_nanos());
+        self.latency.record(c.end.since(c.inv.arrival).as_nanos());
+    }
+}
+
+/// Counts of one function's invocations.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FnCounts {
+    pub arrivals: u64,
+    pub completed: u64,
+    pub cold: u64,
+    pub queued: u64,
+    pub rejected: u64,
+}
+
+/// Everything recorded for one function.
+#[derive(Clone, Debug)]
+pub struct FnMetrics {
+    pub counts: FnCounts,
+    pub spans: Spans,
+}
+
+/// Run-wide counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub arrivals: u64,
+    pub completed: u64,
+    pub cold: u64,
+    pub warm: u64,
+    pub queued: u64,
+    pub rejected_queue_full: u64,
+    pub rejected_timeout: u64,
+    pub instances_started: u64,
+    pub evicted_keepalive: u64,
+    pub evicted_pressure: u64,
+}
+
+impl Counters {
+    pub fn rejected(&self) -> u64 {
+        self.rejected_queue_full + self.rejected_timeout
+    }
+}
+
+/// Time integrals over `[0, horizon]`, in count-ns and MB-ns.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Integrals {
+    pub starting: u128,
+    pub busy: u128,
+    pub idle: u128,
+    pub queued: u128,
+    pub starting_mb: u128,
+    pub busy_mb: u128,
+    pub idle_mb: u128,
+}
+
+/// All metrics of one run.
+#[derive(Clone, Debug)]
+pub struct Metrics {
+    pub horizon: SimTime,
+    last: SimTime,
+    pub counters: Counters,
+    pub integrals: Integrals,
+    pub overall: Spans,
+    /// End-to-end latency of cold and of warm invocations.
+    pub latency_cold: Span,
+    pub latency_warm: Span,
+    pub per_fn: Vec<FnMetrics>,
+}
+
+impl Metrics {
+    pub fn new(functions: usize, horizon: SimTime) -> Self {
+        Metrics {
+            horizon,
+            last: SimTime::ZERO,
+            counters: Counters::default(),
+            integrals: Integrals::default(),
+            overall: Spans::new(3),
+            latency_cold: Span::new(3),
+            latency_warm: Span::new(3),
+            per_fn: (0..functions)
+                .map(|_| FnMetrics {
+                    counts: FnCounts::default(),
+                    spans: Spans::new(2),
+                })
+                .collect(),
+        }
+    }
+
+    /// Integrates the gauges, constant since the last call, up to `now`
+    /// (clipped at the horizon).
+    #[inline]
+    pub fn advance(&mut self, now: SimTime, g: &Gauges) {
+        let to = now.min(self.horizon);
+        if to <= self.last {
+            return;
+        }
+        let dt = (to.0 - self.last.0) as u128;
+        self.last = to;
+        let i = &mut self.integrals;
+        i.starting += g.starting as u128 * dt;
+        i.busy += g.busy as u128 * dt;
+        i.idle += g.idle as u128 * dt;
+        i.queued += g.queued as u128 * dt;
+        i.starting_mb += g.starting_mb as u128 * dt;
+        i.busy_mb += g.busy_mb as u128 * dt;
+        i.idle_mb += g.idle_mb as u128 * dt;
+    }
+
+    #[inline]
+    pub fn arrival(&mut self, function: u32) {
+        self.counters.arrivals += 1;
+        self.per_fn[function as usize].counts.arrivals += 1;
+    }
+
+    #[inline]
+    pub fn queued(&mut self, function: u32) {
+        self.counters.queued += 1;
+        self.per_fn[function as usize].counts.queued += 1;
+    }
+
+    #[inline]
+    pub fn complete(&mut self, c: &Completion) {
+        self.counters.completed += 1;
+        let f = &mut self.per_fn[c.inv.function as usize];
+        f.counts.completed += 1;
+        let latency = c.end.since(c.inv.arrival).as_nanos();
+        if c.cold {
+            self.counters.cold += 1;
+            f.counts.cold += 1;
+            self.latency_cold.record(latency);
+        } else {
+            self.counters.warm += 1;
+            self.latency_warm.record(latency);
+        }
+        self.overall.record(c);
+        f.spans.record(c);
+    }
+
+    #[inline]
+    pub fn reject(&mut self, function: u32, reason: RejectReason) {
+        match reason {
+            RejectReason::QueueFull => self.counters.rejected_queue_full += 1,
+            RejectReason::Timeout => self.counters.rejected_timeout += 1,
+        }
+        self.per_fn[function as usize].counts.rejected += 1;
+    }
+
+    #[inline]
+    pub fn evicted(&mut self, reason: EvictReason) {
+        match reason {
+            EvictReason::KeepAlive => self.counters.evicted_keepalive += 1,
+            EvictReason::Pressure => self.counters.evicted_pressure += 1,
+        }
+    }
+
+    #[inline]
+    pub fn started(&mut self) {
+        self.counters.instances_started += 1;
+    }
+
+    /// Mean over the horizon of an integral in count-ns (or MB-ns).
+    pub fn time_mean(&self, integral: u128) -> f64 {
+        if self.horizon.0 == 0 {
+            0.0
+        } else {
+            integral as f64 / self.horizon.0 as f64
+        }
+    }
+
+    /// An MB-ns integral in GB-s (GB = 1024 MB, as memory is billed).
+    pub fn gb_s(integral_mb_ns: u128) -> f64 {
+        integral_mb_ns as f64 / 1024.0 / 1e9
+    }
+
+    /// Merges the spans of all functions (used to check per-function
+    /// histograms add up to the overall ones in tests).
+    pub fn sum_of_functions(&self) -> Spans {
+        let mut s = Spans::new(2);
+        for f in &self.per_fn {
+            s.queue.add(&f.spans.queue);
+            s.start.add(&f.spans.start);
+            s.exec.add(&f.spans.exec);
+            s.latency.add(&f.spans.latency);
+        }
+        s
+    }
+}

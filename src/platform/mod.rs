@@ -1,0 +1,865 @@
+//! The sans-IO platform core: hosts, instances and the queue, turning inputs
+//! into actions.
+//!
+//! [`Platform`] never reads a clock, never draws a random number and never
+//! does I/O. It is handed `now` and an input (an arrival, an instance that
+//! finished starting, an execution that ended, a timer) and appends the
+//! [`Action`]s that should follow to a caller's buffer: start an instance on a
+//! host, execute an invocation, arm a timer, and the outcomes (an eviction, a
+//! completion, a rejection). The simulator performs those actions in virtual
+//! time, drawing init times from the scenario's distributions; the real
+//! executor would perform them with processes and wall-clock time.
+//!
+//! # The model
+//!
+//! * Instances belong to an application (design.md, "the unit of
+//!   deployment") and serve one invocation at a time. Lifecycle:
+//!   `Starting -> Busy -> Idle -> (Busy | evicted)`. An instance holds its
+//!   app's memory on one host from its start until its eviction.
+//! * An arrival is served by a warm idle instance of its app if there is
+//!   one, on any host (the most recently used one). Otherwise a new instance
+//!   is started for it (a cold start) on the host the [`Placement`] policy
+//!   picks; if none has room and eviction is on, idle instances of the first
+//!   host where that makes room are evicted, least recently used first.
+//! * If no instance can be started the invocation waits in a FIFO queue
+//!   (bounded, with a timeout; overflow and timeouts are rejections). While
+//!   anything waits, new arrivals that need a new instance queue behind it
+//!   (no overtaking). A queued invocation is served by the first instance of
+//!   its app that finishes, or gets a new instance when memory frees up and
+//!   it is at the head of the queue.
+//! * When an execution ends with nothing queued for its app, the
+//!   [`KeepAlive`] policy decides how long the instance stays idle.
+//!
+//! # Cancellation
+//!
+//! Instances live in an arena of slots; a slot's generation counter goes up
+//! when its instance is evicted, and an [`Event`] carrying an
+//! [`InstanceId`] with an old generation is ignored. An instance has at most
+//! one keep-alive timer in the event queue: reusing an instance does not
+//! cancel its timer; the timer fires, sees the instance busy or its expiry
+//! moved later, and re-arms or does nothing.
+
+pub mod hosts;
+
+use std::collections::VecDeque;
+
+use crate::policy::{KeepAlive, KeepDecision, Placement};
+use crate::time::{SimDuration, SimTime};
+use crate::workload::Invocation;
+use hosts::Hosts;
+
+/// An instance slot and the generation of its current occupant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct InstanceId {
+    pub slot: u32,
+    pub generation: u32,
+}
+
+/// Inputs that come back from the outside world (the event queue).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The instance finished starting.
+    Ready(InstanceId),
+    /// The instance's current execution ended.
+    Done(InstanceId),
+    /// A keep-alive timer armed by [`Action::ArmKeepAlive`] fired.
+    KeepAlive(InstanceId),
+    /// A queue timeout armed by [`Action::ArmQueueTimeout`] fired.
+    QueueTimeout(u64),
+}
+
+/// Why an instance was evicted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EvictReason {
+    /// Its keep-alive ran out (or the policy evicted it at once).
+    KeepAlive,
+    /// A new instance needed its memory.
+    Pressure,
+}
+
+/// Why an invocation was rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RejectReason {
+    /// No instance could start and the queue was full (or has length 0).
+    QueueFull,
+    /// It waited in the queue longer than the timeout.
+    Timeout,
+}
+
+/// A finished invocation and the times of its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Completion {
+    pub inv: Invocation,
+    pub app: u32,
+    /// When it was given an instance (arrival + queueing delay).
+    pub dispatched: SimTime,
+    /// When its execution began (dispatched + init time if cold).
+    pub exec_start: SimTime,
+    pub end: SimTime,
+    pub cold: bool,
+}
+
+/// What the platform asks its driver to do, or reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Start a new instance of `app` on `host`; report [`Event::Ready`].
+    Start {
+        instance: InstanceId,
+        app: u32,
+        host: u32,
+    },
+    /// Run `exec` of work on the instance; report [`Event::Done`].
+    Execute {
+        instance: InstanceId,
+        exec: SimDuration,
+    },
+    /// Report [`Event::KeepAlive`] at `at`.
+    ArmKeepAlive { instance: InstanceId, at: SimTime },
+    /// Report [`Event::QueueTimeout`] with `ticket` at `at`.
+    ArmQueueTimeout { ticket: u64, at: SimTime },
+    /// The instance is gone and its memory free.
+    Evicted {
+        instance: InstanceId,
+        app: u32,
+        host: u32,
+        reason: EvictReason,
+    },
+    /// The invocation waits in the queue.
+    Queued { inv: Invocation },
+    Completed(Completion),
+    Rejected {
+        inv: Invocation,
+        reason: RejectReason,
+    },
+}
+
+/// Counts and memory of instances in each state, for time integrals.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Gauges {
+    pub starting: u64,
+    pub busy: u64,
+    pub idle: u64,
+    pub starting_mb: u64,
+    pub busy_mb: u64,
+    pub idle_mb: u64,
+    pub queued: u64,
+}
+
+/// Static configuration of a platform.
+#[derive(Clone, Debug)]
+pub struct PlatformConfig {
+    pub hosts: usize,
+    pub host_memory_mb: u64,
+    /// For each function, its app.
+    pub fn_app: Vec<u32>,
+    /// For each app, its instance memory.
+    pub app_memory_mb: Vec<u64>,
+    pub queue_max_len: u32,
+    pub queue_timeout: SimDuration,
+    /// Evict idle instances when a new one needs their memory.
+    pub evict_for_memory: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Free,
+    Starting,
+    Busy,
+    Idle,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Job {
+    inv: Invocation,
+    dispatched: SimTime,
+    exec_start: SimTime,
+    cold: bool,
+}
+
+const NIL: u32 = u32::MAX;
+
+#[derive(Clone, Debug)]
+struct Instance {
+    generation: u32,
+    state: State,
+    app: u32,
+    host: u32,
+    timer_armed: bool,
+    expires_at: SimTime,
+    job: Option<Job>,
+    // Links in the app's idle list (most recent first) and the host's idle
+    // list (least recent first).
+    app_prev: u32,
+    app_next: u32,
+    host_prev: u32,
+    host_next: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct List {
+    head: u32,
+    tail: u32,
+}
+
+impl List {
+    const EMPTY: List = List {
+        head: NIL,
+        tail: NIL,
+    };
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Waiting {
+    ticket: u64,
+    inv: Invocation,
+}
+
+/// The platform core. See the module doc.
+pub struct Platform {
+    cfg: PlatformConfig,
+    hosts: Hosts,
+    insts: Vec<Instance>,
+    free_slots: Vec<u32>,
+    app_idle: Vec<List>,
+    host_idle: Vec<List>,
+    app_queue: Vec<VecDeque<Waiting>>,
+    /// Every queued ticket in arrival order with its app; entries already
+    /// served through their app's queue are skipped lazily.
+    order: VecDeque<(u64, u32)>,
+    next_ticket: u64,
+    gauges: Gauges,
+    placement: Box<dyn Placement>,
+    keepalive: Box<dyn KeepAlive>,
+}
+
+impl Platform {
+    pub fn new(
+        cfg: PlatformConfig,
+        placement: Box<dyn Placement>,
+        keepalive: Box<dyn KeepAlive>,
+    ) -> Self {
+        let apps = cfg.app_memory_mb.len();
+        Platform {
+            hosts: Hosts::new(cfg.hosts, cfg.host_memory_mb),
+            insts: Vec::new(),
+            free_slots: Vec::new(),
+            app_idle: vec![List::EMPTY; apps],
+            host_idle: vec![List::EMPTY; cfg.hosts],
+            app_queue: vec![VecDeque::new(); apps],
+            order: VecDeque::new(),
+            next_ticket: 0,
+            gauges: Gauges::default(),
+            placement,
+            keepalive,
+            cfg,
+        }
+    }
+
+    pub fn hosts(&self) -> &Hosts {
+        &self.hosts
+    }
+
+    pub fn gauges(&self) -> Gauges {
+        self.gauges
+    }
+
+    /// Instances alive (starting, busy or idle).
+    pub fn live_instances(&self) -> u64 {
+        self.gauges.starting + self.gauges.busy + self.gauges.idle
+    }
+
+    /// Invocations given an instance or waiting, not yet ended.
+    pub fn outstanding(&self) -> u64 {
+        self.gauges.starting + self.gauges.busy + self.gauges.queued
+    }
+
+    /// A new invocation arrives at `now`.
+    #[inline]
+    pub fn arrival(&mut self, now: SimTime, inv: Invocation, out: &mut Vec<Action>) {
+        let app = self.cfg.fn_app[inv.function as usize];
+        self.keepalive.on_arrival(app, now);
+        let idle = self.app_idle[app as usize].head;
+        if idle != NIL {
+            self.take_idle(idle);
+            self.run_warm(idle, inv, now, out);
+            return;
+        }
+        if self.gauges.queued == 0 && self.try_start(app, inv, now, out) {
+            return;
+        }
+        self.enqueue(app, inv, now, out);
+    }
+
+    /// An event armed earlier comes back at `now`.
+    #[inline]
+    pub fn handle(&mut self, now: SimTime, ev: Event, out: &mut Vec<Action>) {
+        match ev {
+            Event::Ready(id) => {
+                if let Some(slot) = self.live(id, State::Starting) {
+                    let inst = &mut self.insts[slot as usize];
+                    inst.state = State::Busy;
+                    let mb = self.cfg.app_memory_mb[inst.app as usize];
+                    let job = inst.job.as_mut().expect("a starting instance has a job");
+                    job.exec_start = now;
+                    let exec = job.inv.exec;
+                    self.gauges.starting -= 1;
+                    self.gauges.starting_mb -= mb;
+                    self.gauges.busy += 1;
+                    self.gauges.busy_mb += mb;
+                    out.push(Action::Execute { instance: id, exec });
+                }
+            }
+            Event::Done(id) => {
+                if let Some(slot) = self.live(id, State::Busy) {
+                    self.finish(slot, now, out);
+                }
+            }
+            Event::KeepAlive(id) => {
+                if let Some(slot) = self.live_any(id) {
+                    let inst = &mut self.insts[slot as usize];
+                    inst.timer_armed = false;
+                    if inst.state == State::Idle {
+                        if now >= inst.expires_at {
+                            self.evict(slot, EvictReason::KeepAlive, out);
+                            self.drain_queue(now, out);
+                        } else {
+                            inst.timer_armed = true;
+                            out.push(Action::ArmKeepAlive {
+                                instance: id,
+                                at: inst.expires_at,
+                            });
+                        }
+                    }
+                }
+            }
+            Event::QueueTimeout(ticket) => self.timeout(ticket, out),
+        }
+    }
+
+    /// The slot of `id` if it is current and in `state`.
+    #[inline]
+    fn live(&self, id: InstanceId, state: State) -> Option<u32> {
+        let inst = self.insts.get(id.slot as usize)?;
+        (inst.generation == id.generation && inst.state == state).then_some(id.slot)
+    }
+
+    #[inline]
+    fn live_any(&self, id: InstanceId) -> Option<u32> {
+        let inst = self.insts.get(id.slot as usize)?;
+        (inst.generation == id.generation && inst.state != State::Free).then_some(id.slot)
+    }
+
+    #[inline]
+    fn id(&self, slot: u32) -> InstanceId {
+        InstanceId {
+            slot,
+            generation: self.insts[slot as usize].generation,
+        }
+    }
+
+    /// An execution ended: serve the app's queue, or go idle.
+    fn finish(&mut self, slot: u32, now: SimTime, out: &mut Vec<Action>) {
+        let inst = &mut self.insts[slot as usize];
+        let app = inst.app;
+        let host = inst.host;
+        let job = inst.job.take().expect("a busy instance has a job");
+        out.push(Action::Completed(Completion {
+            inv: job.inv,
+            app,
+            dispatched: job.dispatched,
+            exec_start: job.exec_start,
+            end: now,
+            cold: job.cold,
+        }));
+        if let Some(w) = self.app_queue[app as usize].pop_front() {
+            // Its entry in `order` is now stale and skipped later.
+            self.gauges.queued -= 1;
+            self.gauges.busy -= 1; // run_warm counts it busy again
+            self.gauges.busy_mb -= self.cfg.app_memory_mb[app as usize];
+            self.run_warm(slot, w.inv, now, out);
+            return;
+        }
+        let mb = self.cfg.app_memory_mb[app as usize];
+        self.gauges.busy -= 1;
+        self.gauges.busy_mb -= mb;
+        match self.keepalive.on_idle(app, now) {
+            KeepDecision::Keep(ttl) if !ttl.is_zero() => {
+                let inst = &mut self.insts[slot as usize];
+                inst.state = State::Idle;
+                inst.expires_at = now + ttl;
+                let arm = !inst.timer_armed;
+                inst.timer_armed = true;
+                self.gauges.idle += 1;
+                self.gauges.idle_mb += mb;
+                self.hosts.to_idle(host, mb);
+                self.push_idle(slot);
+                if arm {
+                    out.push(Action::ArmKeepAlive {
+                        instance: self.id(slot),
+                        at: now + ttl,
+                    });
+                }
+            }
+            _ => {
+                // Evicted straight from busy: account it as idle for an
+                // instant so that eviction has one path.
+                self.insts[slot as usize].state = State::Idle;
+                self.gauges.idle += 1;
+                self.gauges.idle_mb += mb;
+                self.hosts.to_idle(host, mb);
+                self.push_idle(slot);
+                self.evict(slot, EvictReason::KeepAlive, out);
+            }
+        }
+        self.drain_queue(now, out);
+    }
+
+    /// Runs `inv` on an instance that is not in any idle list.
+    #[inline]
+    fn run_warm(&mut self, slot: u32, inv: Invocation, now: SimTime, out: &mut Vec<Action>) {
+        let inst = &mut self.insts[slot as usize];
+        inst.state = State::Busy;
+        inst.job = Some(Job {
+            inv,
+            dispatched: now,
+            exec_start: now,
+            cold: false,
+        });
+        let mb = self.cfg.app_memory_mb[inst.app as usize];
+        self.gauges.busy += 1;
+        self.gauges.busy_mb += mb;
+        out.push(Action::Execute {
+            instance: self.id(slot),
+            exec: inv.exec,
+        });
+    }
+
+    /// Takes an idle instance out of its lists for work.
+    #[inline]
+    fn take_idle(&mut self, slot: u32) {
+        let (app, host) = {
+            let i = &self.insts[slot as usize];
+            (i.app, i.host)
+        };
+        let mb = self.cfg.app_memory_mb[app as usize];
+        self.unlink_idle(slot);
+        self.hosts.from_idle(host, mb);
+        self.gauges.idle -= 1;
+        self.gauges.idle_mb -= mb;
+    }
+
+    /// Starts a new instance for `inv` if a host can take it (evicting idle
+    /// instances if allowed). False if not.
+    fn try_start(&mut self, app: u32, inv: Invocation, now: SimTime, out: &mut Vec<Action>) -> bool {
+        let Some(host) = self.find_host(app, out) else {
+            return false;
+        };
+        let mb = self.cfg.app_memory_mb[app as usize];
+        self.hosts.alloc(host, mb);
+        let slot = match self.free_slots.pop() {
+            Some(s) => s,
+            None => {
+                self.insts.push(Instance {
+                    generation: 0,
+                    state: State::Free,
+                    app: 0,
+                    host: 0,
+                    timer_armed: false,
+                    expires_at: SimTime::ZERO,
+                    job: None,
+                    app_prev: NIL,
+                    app_next: NIL,
+                    host_prev: NIL,
+                    host_next: NIL,
+                });
+                (self.insts.len() - 1) as u32
+            }
+        };
+        let inst = &mut self.insts[slot as usize];
+        inst.state = State::Starting;
+        inst.app = app;
+        inst.host = host;
+        inst.timer_armed = false;
+        inst.job = Some(Job {
+            inv,
+            dispatched: now,
+            exec_start: now,
+            cold: true,
+        });
+        self.gauges.starting += 1;
+        self.gauges.starting_mb += mb;
+        out.push(Action::Start {
+            instance: self.id(slot),
+            app,
+            host,
+        });
+        true
+    }
+
+    /// A host for a new instance of `app`, evicting idle instances if the
+    /// placement policy finds no room and eviction is on.
+    fn find_host(&mut self, app: u32, out: &mut Vec<Action>) -> Option<u32> {
+        let mb = self.cfg.app_memory_mb[app as usize];
+        if let Some(h) = self.placement.place(&self.hosts, app, mb) {
+            return Some(h);
+        }
+        if !self.cfg.evict_for_memory {
+            return None;
+        }
+        let h = self.hosts.first_reclaimable(mb)?;
+        while self.hosts.free_mb(h) < mb {
+            let victim = self.host_idle[h as usize].head;
+            debug_assert!(victim != NIL, "reclaimable host without idle instances");
+            if victim == NIL {
+                return None;
+            }
+            self.evict(victim, EvictReason::Pressure, out);
+        }
+        Some(h)
+    }
+
+    /// Evicts an idle instance.
+    fn evict(&mut self, slot: u32, reason: EvictReason, out: &mut Vec<Action>) {
+        let id = self.id(slot);
+        let (app, host) = {
+            let i = &self.insts[slot as usize];
+            debug_assert_eq!(i.state, State::Idle);
+            (i.app, i.host)
+        };
+        let mb = self.cfg.app_memory_mb[app as usize];
+        self.unlink_idle(slot);
+        self.hosts.release_idle(host, mb);
+        self.gauges.idle -= 1;
+        self.gauges.idle_mb -= mb;
+        let inst = &mut self.insts[slot as usize];
+        inst.state = State::Free;
+        inst.generation = inst.generation.wrapping_add(1);
+        inst.timer_armed = false;
+        self.free_slots.push(slot);
+        out.push(Action::Evicted {
+            instance: id,
+            app,
+            host,
+            reason,
+        });
+    }
+
+    fn enqueue(&mut self, app: u32, inv: Invocation, now: SimTime, out: &mut Vec<Action>) {
+        if self.gauges.queued >= self.cfg.queue_max_len as u64 {
+            out.push(Action::Rejected {
+                inv,
+                reason: RejectReason::QueueFull,
+            });
+            return;
+        }
+        let ticket = self.next_ticket;
+        self.next_ticket += 1;
+        self.app_queue[app as usize].push_back(Waiting { ticket, inv });
+        self.order.push_back((ticket, app));
+        self.gauges.queued += 1;
+        out.push(Action::Queued { inv });
+        out.push(Action::ArmQueueTimeout {
+            ticket,
+            at: now + self.cfg.queue_timeout,
+        });
+    }
+
+    /// Drops entries of `order` that were served through their app's queue.
+    #[inline]
+    fn skip_stale(&mut self) {
+        while let Some(&(ticket, app)) = self.order.front() {
+            if self.app_queue[app as usize].front().map(|w| w.ticket) == Some(ticket) {
+                break;
+            }
+            self.order.pop_front();
+        }
+    }
+
+    /// Starts instances for the head of the queue while memory allows.
+    fn drain_queue(&mut self, now: SimTime, out: &mut Vec<Action>) {
+        while self.gauges.queued > 0 {
+            self.skip_stale();
+            let Some(&(_, app)) = self.order.front() else {
+                break;
+            };
+            let Some(w) = self.app_queue[app as usize].front().copied() else {
+                break;
+            };
+            if !self.try_start(app, w.inv, now, out) {
+                break;
+            }
+            self.order.pop_front();
+            self.app_queue[app as usize].pop_front();
+            self.gauges.queued -= 1;
+        }
+    }
+
+    /// A queue timeout fired. Timeouts are all the same length and tickets
+    /// are issued in time order, so a ticket still waiting is the oldest
+    /// one: the head of the queue.
+    fn timeout(&mut self, ticket: u64, out: &mut Vec<Action>) {
+        self.skip_stale();
+        if self.order.front().map(|&(t, _)| t) != Some(ticket) {
+            return; // already served
+        }
+        let Some((_, app)) = self.order.pop_front() else {
+            return;
+        };
+        if let Some(w) = self.app_queue[app as usize].pop_front() {
+            debug_assert_eq!(w.ticket, ticket);
+            self.gauges.queued -= 1;
+            out.push(Action::Rejected {
+                inv: w.inv,
+                reason: RejectReason::Timeout,
+            });
+        }
+    }
+
+    fn push_idle(&mut self, slot: u32) {
+        let (app, host) = {
+            let i = &self.insts[slot as usize];
+            (i.app as usize, i.host as usize)
+        };
+        // App list: push front (most recently used first).
+        let head = self.app_idle[app].head;
+        {
+            let i = &mut self.insts[slot as usize];
+            i.app_prev = NIL;
+            i.app_next = head;
+        }
+        if head != NIL {
+            self.insts[head as usize].app_prev = slot;
+        } else {
+            self.app_idle[app].tail = slot;
+        }
+        self.app_idle[app].head = slot;
+        // Host list: push back (least recently used first).
+        let tail = self.host_idle[host].tail;
+        {
+            let i = &mut self.insts[slot as usize];
+            i.host_next = NIL;
+            i.host_prev = tail;
+        }
+        if tail != NIL {
+            self.insts[tail as usize].host_next = slot;
+        } else {
+            self.host_idle[host].head = slot;
+        }
+        self.host_idle[host].tail = slot;
+    }
+
+    fn unlink_idle(&mut self, slot: u32) {
+        let (app, host, ap, an, hp, hn) = {
+            let i = &self.insts[slot as usize];
+            (
+                i.app as usize,
+                i.host as usize,
+                i.app_prev,
+                i.app_next,
+                i.host_prev,
+                i.host_next,
+            )
+        };
+        if ap != NIL {
+            self.insts[ap as usize].app_next = an;
+        } else {
+            self.app_idle[app].head = an;
+        }
+        if an != NIL {
+            self.insts[an as usize].app_prev = ap;
+        } else {
+            self.app_idle[app].tail = ap;
+        }
+        if hp != NIL {
+            self.insts[hp as usize].host_next = hn;
+        } else {
+            self.host_idle[host].head = hn;
+        }
+        if hn != NIL {
+            self.insts[hn as usize].host_prev = hp;
+        } else {
+            self.host_idle[host].tail = hp;
+        }
+        let i = &mut self.insts[slot as usize];
+        i.app_prev = NIL;
+        i.app_next = NIL;
+        i.host_prev = NIL;
+        i.host_next = NIL;
+    }
+
+    /// Checks every internal invariant; used by tests after each event.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let h = self.hosts.len();
+        let mut used = vec![0u64; h];
+        let mut idle = vec![0u64; h];
+        let mut count = vec![0u32; h];
+        let mut g = Gauges {
+            queued: self.gauges.queued,
+            ..Gauges::default()
+        };
+        let mut idle_per_app = vec![0usize; self.app_idle.len()];
+        for inst in &self.insts {
+            if inst.state == State::Free {
+                continue;
+            }
+            let mb = self.cfg.app_memory_mb[inst.app as usize];
+            used[inst.host as usize] += mb;
+            count[inst.host as usize] += 1;
+            match inst.state {
+                State::Starting => {
+                    g.starting += 1;
+                    g.starting_mb += mb;
+                }
+                State::Busy => {
+                    g.busy += 1;
+                    g.busy_mb += mb;
+                }
+                State::Idle => {
+                    g.idle += 1;
+                    g.idle_mb += mb;
+                    idle[inst.host as usize] += mb;
+                    idle_per_app[inst.app as usize] += 1;
+                }
+                State::Free => {}
+            }
+            if (inst.state == State::Idle) == inst.job.is_some() {
+                return Err(format!("instance in {:?} with job {:?}", inst.state, inst.job));
+            }
+        }
+        for i in 0..h {
+            let hi = i as u32;
+            if used[i] > self.hosts.capacity_mb() {
+                return Err(format!("host {i} over capacity: {} MB used", used[i]));
+            }
+            if self.hosts.free_mb(hi) + used[i] != self.hosts.capacity_mb() {
+                return Err(format!("host {i} free memory out of step"));
+            }
+            if self.hosts.idle_mb(hi) != idle[i] || self.hosts.instances(hi) != count[i] {
+                return Err(format!("host {i} idle memory or count out of step"));
+            }
+        }
+        if g != self.gauges {
+            return Err(format!("gauges {:?} != recount {:?}", self.gauges, g));
+        }
+        let queued: usize = self.app_queue.iter().map(VecDeque::len).sum();
+        if queued as u64 != self.gauges.queued {
+            return Err("queue length out of step".into());
+        }
+        for (app, &n) in idle_per_app.iter().enumerate() {
+            let mut walked = 0;
+            let mut cur = self.app_idle[app].head;
+            while cur != NIL {
+                walked += 1;
+                cur = self.insts[cur as usize].app_next;
+            }
+            if walked != n {
+                return Err(format!("app {app} idle list has {walked}, expected {n}"));
+            }
+            if n > 0 && !self.app_queue[app].is_empty() {
+                return Err(format!("app {app} has idle instances and queued work"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{fixed_ttl::FixedTtl, first_fit::FirstFit};
+
+    fn platform(hosts: usize, host_mb: u64, mem: &[u64], ttl: u64, qlen: u32) -> Platform {
+        Platform::new(
+            PlatformConfig {
+                hosts,
+                host_memory_mb: host_mb,
+                fn_app: (0..mem.len() as u32).collect(),
+                app_memory_mb: mem.to_vec(),
+                queue_max_len: qlen,
+                queue_timeout: SimDuration::from_secs(10),
+                evict_for_memory: true,
+            },
+            Box::new(FirstFit),
+            Box::new(FixedTtl {
+                ttl: SimDuration::from_secs(ttl),
+            }),
+        )
+    }
+
+    fn inv(id: u64, f: u32, t: u64) -> Invocation {
+        Invocation {
+            id,
+            function: f,
+            arrival: SimTime(t),
+            exec: SimDuration(5),
+        }
+    }
+
+    #[test]
+    fn cold_then_warm() {
+        let mut p = platform(1, 1000, &[100], 60, 10);
+        let mut out = Vec::new();
+        p.arrival(SimTime(0), inv(0, 0, 0), &mut out);
+        let Action::Start { instance, .. } = out[0] else {
+            panic!("{out:?}")
+        };
+        out.clear();
+        p.handle(SimTime(3), Event::Ready(instance), &mut out);
+        assert_eq!(out, [Action::Execute { instance, exec: SimDuration(5) }]);
+        out.clear();
+        p.handle(SimTime(8), Event::Done(instance), &mut out);
+        assert!(matches!(out[0], Action::Completed(c) if c.cold && c.exec_start == SimTime(3)));
+        assert!(matches!(out[1], Action::ArmKeepAlive { .. }));
+        out.clear();
+        p.arrival(SimTime(9), inv(1, 0, 9), &mut out);
+        assert_eq!(out, [Action::Execute { instance, exec: SimDuration(5) }]);
+        p.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn pressure_evicts_lru_idle_and_queue_waits() {
+        // Host of 200 MB, apps of 100 MB: two instances fit.
+        let mut p = platform(1, 200, &[100, 100, 100], 600, 5);
+        let mut out = Vec::new();
+        let mut ids = Vec::new();
+        for f in 0..2 {
+            p.arrival(SimTime(0), inv(f as u64, f, 0), &mut out);
+            let Action::Start { instance, .. } = out[0] else { panic!() };
+            ids.push(instance);
+            out.clear();
+        }
+        // A third app finds no room and nothing idle: it queues.
+        p.arrival(SimTime(1), inv(2, 2, 1), &mut out);
+        assert!(matches!(out[0], Action::Queued { .. }));
+        out.clear();
+        for &id in &ids {
+            p.handle(SimTime(2), Event::Ready(id), &mut out);
+        }
+        out.clear();
+        // App 0 finishes: it goes idle, and the queue head evicts it at once.
+        p.handle(SimTime(10), Event::Done(ids[0]), &mut out);
+        let kinds: Vec<_> = out.iter().map(std::mem::discriminant).collect();
+        assert!(matches!(out[0], Action::Completed(_)));
+        assert!(out.iter().any(|a| matches!(a, Action::Evicted { reason: EvictReason::Pressure, .. })));
+        assert!(matches!(out.last(), Some(Action::Start { app: 2, .. })), "{kinds:?}");
+        p.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn stale_timer_is_ignored() {
+        let mut p = platform(1, 1000, &[100], 1, 10);
+        let mut out = Vec::new();
+        p.arrival(SimTime(0), inv(0, 0, 0), &mut out);
+        let Action::Start { instance, .. } = out[0] else { panic!() };
+        p.handle(SimTime(1), Event::Ready(instance), &mut out);
+        p.handle(SimTime(2), Event::Done(instance), &mut out);
+        let at = 2 + 1_000_000_000;
+        p.handle(SimTime(at), Event::KeepAlive(instance), &mut out);
+        assert_eq!(p.live_instances(), 0);
+        out.clear();
+        // The old id and its events are dead now.
+        p.handle(SimTime(at), Event::Done(instance), &mut out);
+        p.handle(SimTime(at), Event::KeepAlive(instance), &mut out);
+        assert!(out.is_empty());
+    }
+}

@@ -1,0 +1,37 @@
+//! First-fit placement: the lowest-numbered host with enough free memory.
+//!
+//! The classic bin-packing heuristic, and the default of DSLab FaaS and of
+//! most simulators that follow it. It packs instances onto the first hosts,
+//! leaving later hosts empty (so they could be powered down) at the cost of
+//! hot spots. Answered in O(log hosts) by the host table's segment tree. No
+//! parameters.
+
+use super::Placement;
+use crate::platform::hosts::Hosts;
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FirstFit;
+
+impl Placement for FirstFit {
+    #[inline]
+    fn place(&mut self, hosts: &Hosts, _app: u32, need_mb: u64) -> Option<u32> {
+        hosts.first_free(need_mb)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_lowest_host_that_fits() {
+        let mut h = Hosts::new(4, 1000);
+        h.alloc(0, 900);
+        h.alloc(1, 500);
+        let mut p = FirstFit;
+        assert_eq!(p.place(&h, 0, 100), Some(0));
+        assert_eq!(p.place(&h, 0, 101), Some(1));
+        assert_eq!(p.place(&h, 0, 501), Some(2));
+        assert_eq!(p.place(&h, 0, 1001), None);
+    }
+}

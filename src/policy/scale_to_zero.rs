@@ -1,0 +1,29 @@
+//! No keep-alive: scale to zero the moment an execution ends.
+//!
+//! The limiting case that maximises cold starts and minimises idle memory;
+//! the baseline every keep-alive study compares against (Shahrad et al.,
+//! "Serverless in the Wild", ATC'20, Figure 14's "no keep-alive"). No
+//! parameters.
+
+use super::{KeepAlive, KeepDecision};
+use crate::time::SimTime;
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ScaleToZero;
+
+impl KeepAlive for ScaleToZero {
+    #[inline]
+    fn on_idle(&mut self, _app: u32, _now: SimTime) -> KeepDecision {
+        KeepDecision::Evict
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn always_evicts() {
+        assert_eq!(ScaleToZero.on_idle(3, SimTime(0)), KeepDecision::Evict);
+    }
+}

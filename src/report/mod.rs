@@ -1,0 +1,283 @@
+//! Outputs: summary.csv, functions.csv, latency.csv, sweep.csv and
+//! manifest.json, and the table printed at the end of a run.
+//!
+//! Every CSV is a pure function of the run's result, so the same scenario
+//! and seed give byte-identical files. Anything that depends on the machine
+//! or the wall clock (host name, start time, events per second) goes only to
+//! manifest.json. A results folder is assembled under a temporary name beside
+//! its destination and renamed into place at the end, so an interrupted run
+//! never leaves a folder that looks whole.
+
+pub mod manifest;
+pub mod progress;
+pub mod table;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::metrics::{Metrics, Span};
+use crate::scenario::Scenario;
+use crate::sim::RunResult;
+
+/// A CSV cell.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    Int(u64),
+    Float(f64),
+    Text(String),
+}
+
+impl Cell {
+    pub fn render(&self) -> String {
+        match self {
+            Cell::Int(v) => v.to_string(),
+            // Six decimals: stable across platforms and enough for ms.
+            Cell::Float(v) => format!("{v:.6}"),
+            Cell::Text(s) => s.clone(),
+        }
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Cell::Int(v) => Some(*v as f64),
+            Cell::Float(v) => Some(*v),
+            Cell::Text(_) => None,
+        }
+    }
+}
+
+/// One row with named columns, in order.
+pub type Row = Vec<(&'static str, Cell)>;
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+/// The one row of summary.csv.
+pub fn summary_row(s: &Scenario, replicate: u64, r: &RunResult) -> Row {
+    let m = &r.metrics;
+    let c = &m.counters;
+    let i = &m.integrals;
+    let o = &m.overall;
+    let horizon_s = m.horizon.as_secs_f64();
+    let model = s.app_model();
+    let allocated = i.starting_mb + i.busy_mb + i.idle_mb;
+    let cpu_capacity = s.hosts.count as f64 * s.hosts.cores as f64;
+    use Cell::*;
+    vec![
+        ("scenario", Text(s.name.clone())),
+        ("seed", Int(s.seed)),
+        ("replicate", Int(replicate)),
+        ("duration_s", Float(horizon_s)),
+        ("hosts", Int(s.hosts.count as u64)),
+        ("functions", Int(s.functions.len() as u64)),
+        ("apps", Int(model.apps.len() as u64)),
+        ("arrivals", Int(c.arrivals)),
+        ("completed", Int(c.completed)),
+        ("rejected", Int(c.rejected())),
+        ("rejected_queue_full", Int(c.rejected_queue_full)),
+        ("rejected_timeout", Int(c.rejected_timeout)),
+        ("queued", Int(c.queued)),
+        ("cold_starts", Int(c.cold)),
+        ("warm_starts", Int(c.warm)),
+        ("cold_fraction", Float(ratio(c.cold, c.completed))),
+        ("instances_started", Int(c.instances_started)),
+        ("evicted_keepalive", Int(c.evicted_keepalive)),
+        ("evicted_pressure", Int(c.evicted_pressure)),
+        ("instances_alive_end", Int(r.instances_alive)),
+        ("latency_mean_ms", Float(o.latency.mean_ms())),
+        ("latency_p50_ms", Float(o.latency.pct_ms(50.0))),
+        ("latency_p90_ms", Float(o.latency.pct_ms(90.0))),
+        ("latency_p99_ms", Float(o.latency.pct_ms(99.0))),
+        ("latency_p999_ms", Float(o.latency.pct_ms(99.9))),
+        ("latency_max_ms", Float(o.latency.max_ms())),
+        ("queue_delay_mean_ms", Float(o.queue.mean_ms())),
+        ("queue_delay_p99_ms", Float(o.queue.pct_ms(99.0))),
+        ("start_delay_mean_ms", Float(o.start.mean_ms())),
+        ("start_delay_p99_ms", Float(o.start.pct_ms(99.0))),
+        ("exec_mean_ms", Float(o.exec.mean_ms())),
+        ("exec_p99_ms", Float(o.exec.pct_ms(99.0))),
+        ("cold_latency_p50_ms", Float(m.latency_cold.pct_ms(50.0))),
+        ("cold_latency_p99_ms", Float(m.latency_cold.pct_ms(99.0))),
+        ("warm_latency_p50_ms", Float(m.latency_warm.pct_ms(50.0))),
+        ("warm_latency_p99_ms", Float(m.latency_warm.pct_ms(99.0))),
+        (
+            "mean_instances",
+            Float(m.time_mean(i.starting + i.busy + i.idle)),
+        ),
+        ("mean_busy_instances", Float(m.time_mean(i.busy))),
+        ("mean_idle_instances", Float(m.time_mean(i.idle))),
+        ("mean_starting_instances", Float(m.time_mean(i.starting))),
+        ("mean_queue_length", Float(m.time_mean(i.queued))),
+        ("mean_memory_allocated_mb", Float(m.time_mean(allocated))),
+        ("memory_allocated_gb_s", Float(Metrics::gb_s(allocated))),
+        ("memory_busy_gb_s", Float(Metrics::gb_s(i.busy_mb))),
+        ("memory_idle_gb_s", Float(Metrics::gb_s(i.idle_mb))),
+        ("memory_starting_gb_s", Float(Metrics::gb_s(i.starting_mb))),
+        (
+            "cpu_utilisation",
+            Float(m.time_mean(i.busy) / cpu_capacity),
+        ),
+        ("events", Int(r.events)),
+        ("event_fingerprint", Text(format!("{:016x}", r.fingerprint))),
+    ]
+}
+
+/// One row per function for functions.csv.
+pub fn function_rows(s: &Scenario, r: &RunResult) -> Vec<Row> {
+    let model = s.app_model();
+    use Cell::*;
+    s.functions
+        .iter()
+        .zip(&r.metrics.per_fn)
+        .enumerate()
+        .map(|(idx, (f, fm))| {
+            let app = &model.apps[model.fn_app[idx] as usize];
+            let k = &fm.counts;
+            let sp = &fm.spans;
+            vec![
+                ("function", Text(f.name.clone())),
+                ("app", Text(app.name.clone())),
+                ("memory_mb", Int(app.memory_mb)),
+                ("arrivals", Int(k.arrivals)),
+                ("completed", Int(k.completed)),
+                ("rejected", Int(k.rejected)),
+                ("queued", Int(k.queued)),
+                ("cold_starts", Int(k.cold)),
+                ("cold_fraction", Float(ratio(k.cold, k.completed))),
+                ("latency_mean_ms", Float(sp.latency.mean_ms())),
+                ("latency_p50_ms", Float(sp.latency.pct_ms(50.0))),
+                ("latency_p99_ms", Float(sp.latency.pct_ms(99.0))),
+                ("latency_max_ms", Float(sp.latency.max_ms())),
+                ("queue_delay_p99_ms", Float(sp.queue.pct_ms(99.0))),
+                ("start_delay_mean_ms", Float(sp.start.mean_ms())),
+                ("exec_mean_ms", Float(sp.exec.mean_ms())),
+            ]
+        })
+        .collect()
+}
+
+/// The percentiles of latency.csv.
+pub const PERCENTILES: [f64; 13] = [
+    0.0, 1.0, 5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.9, 99.99, 100.0,
+];
+
+/// The percentile table: one row per percentile, one column per span.
+pub fn latency_rows(r: &RunResult) -> Vec<Row> {
+    let m = &r.metrics;
+    let pick = |sp: &Span, p: f64| {
+        if p >= 100.0 {
+            sp.max_ms()
+        } else {
+            sp.pct_ms(p)
+        }
+    };
+    PERCENTILES
+        .iter()
+        .map(|&p| {
+            vec![
+                ("percentile", Cell::Text(format!("{p}"))),
+                ("queue_delay_ms", Cell::Float(pick(&m.overall.queue, p))),
+                ("start_delay_ms", Cell::Float(pick(&m.overall.start, p))),
+                ("exec_ms", Cell::Float(pick(&m.overall.exec, p))),
+                ("latency_ms", Cell::Float(pick(&m.overall.latency, p))),
+                ("latency_cold_ms", Cell::Float(pick(&m.latency_cold, p))),
+                ("latency_warm_ms", Cell::Float(pick(&m.latency_warm, p))),
+            ]
+        })
+        .collect()
+}
+
+/// Renders rows as CSV (header from the first row's names).
+pub fn csv_bytes(rows: &[Row]) -> Vec<u8> {
+    csv_bytes_with(rows, &[])
+}
+
+/// Renders rows as CSV, each prefixed with the same extra named columns
+/// taken from `prefix[i]` (used by sweep.csv for the swept values).
+pub fn csv_bytes_with(rows: &[Row], prefix: &[Vec<(String, String)>]) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+    if let Some(first) = rows.first() {
+        let mut header: Vec<String> = prefix
+            .first()
+            .map(|p| p.iter().map(|(k, _)| k.clone()).collect())
+            .unwrap_or_default();
+        header.extend(first.iter().map(|(k, _)| k.to_string()));
+        // Writing to a Vec cannot fail.
+        let _ = w.write_record(&header);
+        for (i, row) in rows.iter().enumerate() {
+            let mut rec: Vec<String> = prefix
+                .get(i)
+                .map(|p| p.iter().map(|(_, v)| v.clone()).collect())
+                .unwrap_or_default();
+            rec.extend(row.iter().map(|(_, c)| c.render()));
+            let _ = w.write_record(&rec);
+        }
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+/// A results folder being assembled under a temporary name.
+pub struct Staging {
+    tmp: PathBuf,
+    dest: PathBuf,
+}
+
+impl Staging {
+    /// Refuses an existing `dest` unless `force`; creates the temporary
+    /// folder beside it.
+    pub fn new(dest: &Path, force: bool) -> Result<Staging> {
+        if dest.exists() && !force {
+            return Err(Error::Usage(format!(
+                "{}: already exists; pass --force to replace it or --out to choose another folder",
+                dest.display()
+            )));
+        }
+        let parent = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&parent).map_err(|e| Error::output(&parent, e))?;
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| "results".into());
+        let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp).map_err(|e| Error::output(&tmp, e))?;
+        }
+        fs::create_dir_all(&tmp).map_err(|e| Error::output(&tmp, e))?;
+        Ok(Staging {
+            tmp,
+            dest: dest.to_path_buf(),
+        })
+    }
+
+    /// Writes a file at `rel` inside the folder.
+    pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.tmp.join(rel);
+        if let Some(p) = path.parent() {
+            fs::create_dir_all(p).map_err(|e| Error::output(p, e))?;
+        }
+        fs::write(&path, bytes).map_err(|e| Error::output(&self.dest.join(rel), e))
+    }
+
+    /// Moves the folder into place, replacing an old one.
+    pub fn commit(self) -> Result<PathBuf> {
+        if self.dest.exists() {
+            fs::remove_dir_all(&self.dest).map_err(|e| Error::output(&self.dest, e))?;
+        }
+        fs::rename(&self.tmp, &self.dest).map_err(|e| Error::output(&self.dest, e))?;
+        let dest = self.dest.clone();
+        std::mem::forget(self);
+        Ok(dest)
+    }
+}
+
+impl Drop for Staging {
+    /// An abandoned staging folder (an error midway) is removed.
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.tmp);
+    }
+}

@@ -1,0 +1,494 @@
+//! The scenario file: its TOML schema, defaults, validation with precise
+//! errors, and sweep grids.
+//!
+//! Loading goes in three steps. [`load`] parses the text (a syntax error
+//! names line and column), deserializes it with key paths tracked (a wrong
+//! type names `functions[2].memory_mb` and the line), and then [`validate`]s
+//! what serde cannot see: positive durations, known app names, a function
+//! that fits on a host. Defaults are filled in by [`Scenario::resolve`], so
+//! that `coldsim check` can print every value a run will use. A `[sweep]`
+//! table expands into one scenario per point of its grid (see [`sweep`]).
+
+pub mod dist;
+pub mod sweep;
+
+use serde::{Deserialize, Serialize};
+
+pub use dist::{Dist, Sampler};
+pub use sweep::{SweepPoint, SweepSpec};
+
+use crate::error::{Error, Result};
+use crate::time::{MemoryMb, Rate, SimDuration};
+
+/// A whole study: hosts, policies, apps and functions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Names the results folder (`results/<name>/`).
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Base seed of every random stream.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Arrivals are generated in `[0, duration)`; metrics integrate over it.
+    pub duration: SimDuration,
+    #[serde(default)]
+    pub hosts: Hosts,
+    #[serde(default)]
+    pub queue: QueueCfg,
+    #[serde(default)]
+    pub placement: PlacementCfg,
+    #[serde(default)]
+    pub keepalive: KeepAliveCfg,
+    #[serde(default)]
+    pub eviction: EvictionCfg,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub apps: Vec<AppCfg>,
+    pub functions: Vec<FunctionCfg>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<SweepSpec>,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+/// Identical hosts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hosts {
+    #[serde(default = "Hosts::default_count")]
+    pub count: u32,
+    #[serde(default = "Hosts::default_memory")]
+    pub memory_mb: MemoryMb,
+    #[serde(default = "Hosts::default_cores")]
+    pub cores: u32,
+}
+
+impl Hosts {
+    fn default_count() -> u32 {
+        10
+    }
+    fn default_memory() -> MemoryMb {
+        MemoryMb(32 * 1024)
+    }
+    fn default_cores() -> u32 {
+        16
+    }
+}
+
+impl Default for Hosts {
+    fn default() -> Self {
+        Hosts {
+            count: Self::default_count(),
+            memory_mb: Self::default_memory(),
+            cores: Self::default_cores(),
+        }
+    }
+}
+
+/// The front-end queue that holds invocations while no host has room.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueCfg {
+    /// Invocations waiting at once; one more is rejected. 0 = no queue.
+    #[serde(default = "QueueCfg::default_max_len")]
+    pub max_len: u32,
+    /// A waiting invocation is rejected after this long. Default 30 s, as
+    /// API front ends time out requests (Amazon API Gateway: 29 s).
+    #[serde(default = "QueueCfg::default_timeout")]
+    pub timeout: SimDuration,
+}
+
+impl QueueCfg {
+    fn default_max_len() -> u32 {
+        1000
+    }
+    fn default_timeout() -> SimDuration {
+        SimDuration::from_secs(30)
+    }
+}
+
+impl Default for QueueCfg {
+    fn default() -> Self {
+        QueueCfg {
+            max_len: Self::default_max_len(),
+            timeout: Self::default_timeout(),
+        }
+    }
+}
+
+/// Which host gets a new instance.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum PlacementCfg {
+    /// The lowest-numbered host with enough free memory.
+    #[default]
+    FirstFit,
+}
+
+/// How long an idle instance is kept.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum KeepAliveCfg {
+    /// Keep each instance `ttl` after the end of each execution (the timer
+    /// restarts at every completion). Default 10 minutes, the AWS-like
+    /// keep-alive (Azure 2019 used 20 minutes, Huawei 1 minute).
+    Fixed { ttl: SimDuration },
+    /// Scale to zero: evict as soon as an execution ends.
+    None,
+}
+
+impl Default for KeepAliveCfg {
+    fn default() -> Self {
+        KeepAliveCfg::Fixed {
+            ttl: SimDuration::from_secs(600),
+        }
+    }
+}
+
+/// What happens when a new instance needs memory that idle instances hold.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum EvictionCfg {
+    /// Evict the least recently used idle instances of the first host on
+    /// which that makes enough room.
+    #[default]
+    Lru,
+    /// Never evict for memory; the invocation waits in the queue.
+    None,
+}
+
+/// An application: the unit that is loaded, scaled and kept alive.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppCfg {
+    pub name: String,
+    #[serde(default = "default_memory")]
+    pub memory_mb: MemoryMb,
+    #[serde(default = "Dist::huawei_cold_start")]
+    pub init: Dist,
+}
+
+/// AWS Lambda's default function memory, 128 MB.
+fn default_memory() -> MemoryMb {
+    MemoryMb(128)
+}
+
+/// A function: its own execution time and arrivals; memory and init time
+/// come from its app, or from itself when it names no app.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionCfg {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_mb: Option<MemoryMb>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<Dist>,
+    pub exec: Dist,
+    pub arrivals: ArrivalsCfg,
+}
+
+/// A function's arrival process.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum ArrivalsCfg {
+    /// Poisson arrivals at `rate` ("0.9/s", "54/min").
+    Poisson { rate: Rate },
+}
+
+impl ArrivalsCfg {
+    /// Mean arrivals per second.
+    pub fn mean_rate(&self) -> f64 {
+        match self {
+            ArrivalsCfg::Poisson { rate } => rate.per_sec(),
+        }
+    }
+}
+
+/// The app model after resolution: every function points at an app index.
+#[derive(Clone, Debug)]
+pub struct AppModel {
+    pub apps: Vec<ResolvedApp>,
+    /// For each function (scenario order), its app index.
+    pub fn_app: Vec<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ResolvedApp {
+    pub name: String,
+    pub memory_mb: u64,
+    pub init: Dist,
+}
+
+impl Scenario {
+    /// Fills every default that depends on other keys, so that the value
+    /// printed by `coldsim check` is the one a run uses.
+    pub fn resolve(&mut self) {
+        for f in &mut self.functions {
+            if f.app.is_none() {
+                f.memory_mb.get_or_insert_with(default_memory);
+                f.init.get_or_insert_with(Dist::huawei_cold_start);
+            }
+        }
+    }
+
+    /// Apps in order: declared apps first, then one implicit app per function
+    /// that names none (named after the function).
+    pub fn app_model(&self) -> AppModel {
+        let mut apps: Vec<ResolvedApp> = self
+            .apps
+            .iter()
+            .map(|a| ResolvedApp {
+                name: a.name.clone(),
+                memory_mb: a.memory_mb.0,
+                init: a.init.clone(),
+            })
+            .collect();
+        let mut fn_app = Vec::with_capacity(self.functions.len());
+        for f in &self.functions {
+            match &f.app {
+                Some(name) => {
+                    let idx = self.apps.iter().position(|a| &a.name == name).unwrap_or(0);
+                    fn_app.push(idx as u32);
+                }
+                None => {
+                    fn_app.push(apps.len() as u32);
+                    apps.push(ResolvedApp {
+                        name: f.name.clone(),
+                        memory_mb: f.memory_mb.unwrap_or_else(default_memory).0,
+                        init: f.init.clone().unwrap_or_else(Dist::huawei_cold_start),
+                    });
+                }
+            }
+        }
+        AppModel { apps, fn_app }
+    }
+}
+
+/// A scenario file as loaded: its text, the base scenario and the points of
+/// its sweep (one point, the base itself, when it has no `[sweep]`).
+#[derive(Clone, Debug)]
+pub struct ScenarioFile {
+    /// Where it came from, as the user named it (or `<built-in default>`).
+    pub origin: String,
+    pub text: String,
+    pub base: Scenario,
+    pub points: Vec<SweepPoint>,
+    pub replicates: u32,
+}
+
+impl ScenarioFile {
+    pub fn is_sweep(&self) -> bool {
+        self.base.sweep.is_some()
+    }
+
+    /// Replaces the base seed (the CLI's `--seed`).
+    pub fn set_seed(&mut self, seed: u64) {
+        self.base.seed = seed;
+        for p in &mut self.points {
+            p.scenario.seed = seed;
+        }
+    }
+}
+
+/// Reads and loads a scenario file.
+pub fn load(path: &std::path::Path) -> Result<ScenarioFile> {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::input(&origin, format!("cannot read scenario file: {e}")))?;
+    parse_str(&text, &origin)
+}
+
+/// Parses, resolves and validates scenario text; `origin` names it in errors.
+pub fn parse_str(text: &str, origin: &str) -> Result<ScenarioFile> {
+    let mut base = deserialize_str(text, origin)?;
+    base.resolve();
+    validate(&base, origin, "")?;
+    let (points, replicates) = match &base.sweep {
+        None => (
+            vec![SweepPoint {
+                index: 0,
+                values: Vec::new(),
+                scenario: base.clone(),
+            }],
+            1,
+        ),
+        Some(spec) => (sweep::expand(text, origin, spec)?, spec.replicates),
+    };
+    Ok(ScenarioFile {
+        origin: origin.to_string(),
+        text: text.to_string(),
+        base,
+        points,
+        replicates,
+    })
+}
+
+fn deserialize_str(text: &str, origin: &str) -> Result<Scenario> {
+    let de = toml::Deserializer::parse(text).map_err(|e| toml_error(text, origin, "", &e))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        toml_error(text, origin, &path, e.inner())
+    })
+}
+
+/// One line: `file:line:col: key.path: message`.
+pub(crate) fn toml_error(text: &str, origin: &str, path: &str, e: &toml::de::Error) -> Error {
+    let mut place = origin.to_string();
+    if let Some(span) = e.span() {
+        let (line, col) = line_col(text, span.start);
+        place = format!("{place}:{line}:{col}");
+    }
+    if !path.is_empty() && path != "." {
+        place = format!("{place}: {path}");
+    }
+    let msg = e.message().trim().replace('\n', " ");
+    Error::input(place, msg)
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// Checks what serde cannot: `prefix` is prepended to key paths (a sweep
+/// point names itself there).
+pub fn validate(s: &Scenario, origin: &str, prefix: &str) -> Result<()> {
+    let err = |path: &str, msg: String| Error::input(format!("{origin}: {prefix}{path}"), msg);
+    if s.name.is_empty()
+        || !s
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        || s.name.starts_with('.')
+    {
+        return Err(err(
+            "name",
+            format!(
+                "expected a name of letters, digits, '-', '_' or '.' (it names the results folder), found \"{}\"",
+                s.name
+            ),
+        ));
+    }
+    if s.duration.is_zero() {
+        return Err(err("duration", "must be greater than zero".into()));
+    }
+    if s.hosts.count == 0 {
+        return Err(err("hosts.count", "expected at least 1 host".into()));
+    }
+    if s.hosts.memory_mb.0 == 0 {
+        return Err(err("hosts.memory_mb", "must be greater than zero".into()));
+    }
+    if s.hosts.cores == 0 {
+        return Err(err("hosts.cores", "expected at least 1 core".into()));
+    }
+    if s.queue.timeout.is_zero() {
+        return Err(err(
+            "queue.timeout",
+            "must be greater than zero (use max_len = 0 for no queue)".into(),
+        ));
+    }
+    let host_mb = s.hosts.memory_mb.0;
+    let mut app_names = std::collections::BTreeSet::new();
+    for (i, a) in s.apps.iter().enumerate() {
+        if a.name.is_empty() || !app_names.insert(a.name.as_str()) {
+            return Err(err(
+                &format!("apps[{i}].name"),
+                format!("expected a unique, non-empty app name, found \"{}\"", a.name),
+            ));
+        }
+        check_memory(a.memory_mb.0, host_mb).map_err(|m| err(&format!("apps[{i}].memory_mb"), m))?;
+        a.init
+            .validate(true)
+            .map_err(|m| err(&format!("apps[{i}].init"), m))?;
+    }
+    if s.functions.is_empty() {
+        return Err(err("functions", "expected at least one [[functions]] entry".into()));
+    }
+    let mut fn_names = std::collections::BTreeSet::new();
+    for (i, f) in s.functions.iter().enumerate() {
+        let at = |k: &str| format!("functions[{i}].{k}");
+        if f.name.is_empty() || !fn_names.insert(f.name.as_str()) {
+            return Err(err(
+                &at("name"),
+                format!("expected a unique, non-empty function name, found \"{}\"", f.name),
+            ));
+        }
+        match &f.app {
+            Some(app) => {
+                if !app_names.contains(app.as_str()) {
+                    return Err(err(
+                        &at("app"),
+                        format!("no [[apps]] entry is named \"{app}\""),
+                    ));
+                }
+                if f.memory_mb.is_some() {
+                    return Err(err(
+                        &at("memory_mb"),
+                        format!("memory belongs to the app; set it in the [[apps]] entry \"{app}\""),
+                    ));
+                }
+                if f.init.is_some() {
+                    return Err(err(
+                        &at("init"),
+                        format!("init time belongs to the app; set it in the [[apps]] entry \"{app}\""),
+                    ));
+                }
+            }
+            None => {
+                if app_names.contains(f.name.as_str()) {
+                    return Err(err(
+                        &at("name"),
+                        format!("\"{}\" names no app but an app of that name exists; add app = \"{}\"", f.name, f.name),
+                    ));
+                }
+                if let Some(m) = f.memory_mb {
+                    check_memory(m.0, host_mb).map_err(|m| err(&at("memory_mb"), m))?;
+                }
+                if let Some(d) = &f.init {
+                    d.validate(true).map_err(|m| err(&at("init"), m))?;
+                }
+            }
+        }
+        f.exec.validate(false).map_err(|m| err(&at("exec"), m))?;
+        match &f.arrivals {
+            ArrivalsCfg::Poisson { rate } => {
+                if !(rate.per_sec() > 0.0 && rate.per_sec().is_finite()) {
+                    return Err(err(&at("arrivals.rate"), "must be greater than zero".into()));
+                }
+            }
+        }
+    }
+    if let Some(sw) = &s.sweep {
+        if sw.replicates == 0 {
+            return Err(err("sweep.replicates", "expected at least 1".into()));
+        }
+    }
+    Ok(())
+}
+
+fn check_memory(mb: u64, host_mb: u64) -> Result<(), String> {
+    if mb == 0 {
+        return Err("must be greater than zero".into());
+    }
+    if mb > host_mb {
+        return Err(format!(
+            "{mb} MB is larger than every host (hosts.memory_mb = {host_mb})"
+        ));
+    }
+    Ok(())
+}
+
+/// The built-in default scenario that `coldsim` runs with no arguments.
+pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.toml");
+
+/// The fully resolved scenario as TOML, every default filled in.
+pub fn to_toml(s: &Scenario) -> String {
+    toml::to_string_pretty(s).unwrap_or_else(|e| format!("# cannot print scenario: {e}\n"))
+}

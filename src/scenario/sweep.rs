@@ -105,7 +105,11 @@ fn parse_path(path: &str) -> std::result::Result<Vec<Seg>, String> {
             Some(i) => (&part[..i], &part[i..]),
             None => (part, ""),
         };
-        if key.is_empty() {
+        if key.is_empty()
+            || !key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
             return Err(bad());
         }
         segs.push(Seg::Key(key.to_string()));

@@ -1,0 +1,129 @@
+//! Invariants over random small scenarios (proptest): host memory never
+//! exceeds capacity and the platform's bookkeeping stays consistent after
+//! every event (checked by `sim::run_checked`), every invocation ends
+//! exactly once, and the counters add up.
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+struct Fn {
+    memory_mb: u32,
+    rate_per_min: u32,
+    exec_ms: u32,
+    init_ms: u32,
+    app: Option<usize>,
+}
+
+fn fn_strategy() -> impl Strategy<Value = Fn> {
+    (16u32..600, 1u32..600, 1u32..3000, 0u32..2000, proptest::option::of(0usize..2)).prop_map(
+        |(memory_mb, rate_per_min, exec_ms, init_ms, app)| Fn {
+            memory_mb,
+            rate_per_min,
+            exec_ms,
+            init_ms,
+            app,
+        },
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn scenario_text(
+    seed: u64,
+    hosts: u32,
+    host_mb: u32,
+    ttl_s: u32,
+    qlen: u32,
+    timeout_s: u32,
+    evict: bool,
+    fns: &[Fn],
+) -> String {
+    let mut t = format!(
+        "name = \"prop\"\nseed = {seed}\nduration = \"300s\"\n\
+         [hosts]\ncount = {hosts}\nmemory_mb = {host_mb}\ncores = 2\n\
+         [queue]\nmax_len = {qlen}\ntimeout = \"{timeout_s}s\"\n\
+         [keepalive]\nkind = \"fixed\"\nttl = \"{ttl_s}s\"\n\
+         [eviction]\nkind = \"{}\"\n",
+        if evict { "lru" } else { "none" }
+    );
+    for a in 0..2 {
+        t += &format!(
+            "[[apps]]\nname = \"app{a}\"\nmemory_mb = {}\ninit = {{ dist = \"exponential\", mean = \"{}ms\" }}\n",
+            100 + 150 * a,
+            300 + 400 * a
+        );
+    }
+    for (i, f) in fns.iter().enumerate() {
+        t += &format!("[[functions]]\nname = \"f{i}\"\n");
+        match f.app {
+            Some(a) => t += &format!("app = \"app{a}\"\n"),
+            None => {
+                t += &format!(
+                    "memory_mb = {}\ninit = {{ dist = \"constant\", value = \"{}ms\" }}\n",
+                    f.memory_mb.min(host_mb),
+                    f.init_ms
+                )
+            }
+        }
+        t += &format!(
+            "exec = {{ dist = \"exponential\", mean = \"{}ms\" }}\narrivals = {{ kind = \"poisson\", rate = \"{}/min\" }}\n",
+            f.exec_ms, f.rate_per_min
+        );
+    }
+    t
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_invocation_ends_once_and_memory_fits(
+        seed in 0u64..1_000_000,
+        hosts in 1u32..4,
+        host_mb in 250u32..2000,
+        ttl_s in 0u32..120,
+        qlen in 0u32..30,
+        timeout_s in 1u32..20,
+        evict in any::<bool>(),
+        fns in proptest::collection::vec(fn_strategy(), 1..6),
+    ) {
+        let text = scenario_text(seed, hosts, host_mb, ttl_s, qlen, timeout_s, evict, &fns);
+        let s = scenario(&text);
+        // run() checks the platform invariants after every event.
+        let r = run(&s, 0);
+        let c = &r.metrics.counters;
+        prop_assert_eq!(c.arrivals, c.completed + c.rejected(), "ends exactly once\n{}", text);
+        prop_assert_eq!(c.completed, c.cold + c.warm);
+        prop_assert_eq!(c.instances_started, c.cold, "one start per cold invocation");
+        prop_assert_eq!(
+            c.instances_started,
+            c.evicted_keepalive + c.evicted_pressure + r.instances_alive
+        );
+        prop_assert!(c.queued >= c.rejected_timeout);
+        if !evict {
+            prop_assert_eq!(c.evicted_pressure, 0);
+        }
+        let m = &r.metrics;
+        prop_assert_eq!(m.overall.latency.count(), c.completed);
+        let per_fn: u64 = m.per_fn.iter().map(|f| f.counts.completed).sum();
+        prop_assert_eq!(per_fn, c.completed);
+        let per_fn_arr: u64 = m.per_fn.iter().map(|f| f.counts.arrivals).sum();
+        prop_assert_eq!(per_fn_arr, c.arrivals);
+        let per_fn_rej: u64 = m.per_fn.iter().map(|f| f.counts.rejected).sum();
+        prop_assert_eq!(per_fn_rej, c.rejected());
+        let sum = m.sum_of_functions();
+        prop_assert_eq!(sum.latency.sum_ns, m.overall.latency.sum_ns);
+        prop_assert_eq!(m.latency_cold.count() + m.latency_warm.count(), c.completed);
+        // Memory integrals never exceed the cluster's capacity over time.
+        let i = &m.integrals;
+        let cap = hosts as u128 * host_mb as u128 * m.horizon.0 as u128;
+        prop_assert!(i.starting_mb + i.busy_mb + i.idle_mb <= cap);
+        // Latency = queue + start + exec, summed over invocations.
+        let o = &m.overall;
+        prop_assert_eq!(o.latency.sum_ns, o.queue.sum_ns + o.start.sum_ns + o.exec.sum_ns);
+        // Determinism: a second run gives the same event stream.
+        prop_assert_eq!(run_fast(&s, 0).fingerprint, r.fingerprint);
+    }
+}

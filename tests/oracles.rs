@@ -1,0 +1,244 @@
+//! Closed-form oracles from design.md. Each compares a long run (or the mean
+//! of independent replicates) with the exact value and allows 4 standard
+//! errors. A failure message carries the seed and scenario to reproduce it.
+
+mod common;
+
+use common::*;
+use coldsim::report::summary_row;
+
+/// One function, Poisson arrivals at rate l, executions of 1 us (much
+/// shorter than 1/l), instant init, fixed keep-alive T from the end of each
+/// execution: P(cold) = exp(-l T), and the fraction of time an instance is
+/// alive is 1 - exp(-l T).
+#[test]
+fn cold_probability_is_exp_minus_lambda_t() {
+    for (ttl_ms, rate) in [(100, 1.0), (500, 1.0), (1000, 1.0), (2000, 1.0), (3000, 1.0)] {
+        let l_t = rate * ttl_ms as f64 / 1000.0;
+        let text = format!(
+            r#"
+name = "oracle-cold"
+seed = 17
+duration = "40000s"
+[hosts]
+count = 1
+[keepalive]
+kind = "fixed"
+ttl = "{ttl_ms}ms"
+[[functions]]
+name = "f"
+init = {{ dist = "constant", value = "0s" }}
+exec = {{ dist = "constant", value = "1us" }}
+arrivals = {{ kind = "poisson", rate = "{rate}/s" }}
+"#
+        );
+        let s = scenario(&text);
+        let exact = (-l_t).exp();
+        let mut fractions = Vec::new();
+        let mut alive = Vec::new();
+        let (mut cold, mut n) = (0.0, 0.0);
+        for rep in 0..5 {
+            let r = run_fast(&s, rep);
+            let row = summary_row(&s, rep, &r);
+            cold += get(&row, "cold_starts");
+            n += get(&row, "completed");
+            fractions.push(get(&row, "cold_fraction"));
+            alive.push(get(&row, "mean_instances"));
+        }
+        // Cold starts are independent Bernoulli trials (memoryless gaps).
+        let p = cold / n;
+        let se = (exact * (1.0 - exact) / n).sqrt();
+        assert!(
+            (p - exact).abs() < 4.0 * se,
+            "l*T = {l_t}: P(cold) = {p:.5}, exact {exact:.5}, se {se:.5} (seed 17, reps 0..5)"
+        );
+        let (m, se) = mean_se(&alive);
+        let exact_alive = 1.0 - exact;
+        assert!(
+            (m - exact_alive).abs() < 4.0 * se.max(1e-4),
+            "l*T = {l_t}: alive fraction {m:.5}, exact {exact_alive:.5}, se {se:.5}"
+        );
+    }
+}
+
+/// Little's law: the time-average number of busy instances is
+/// sum(l_i E[S_i]), whatever the distributions.
+#[test]
+fn littles_law_for_busy_instances() {
+    let text = r#"
+name = "oracle-little"
+seed = 5
+duration = "20000s"
+[hosts]
+count = 2
+memory_mb = 1000000
+[[functions]]
+name = "lognormal"
+memory_mb = 128
+exec = { dist = "lognormal", mean = "300ms", sd = "500ms" }
+arrivals = { kind = "poisson", rate = "4/s" }
+[[functions]]
+name = "gamma"
+memory_mb = 256
+exec = { dist = "gamma", shape = 0.5, mean = "1200ms" }
+arrivals = { kind = "poisson", rate = "1/s" }
+[[functions]]
+name = "empirical"
+memory_mb = 512
+exec = { dist = "empirical", p = [0, 50, 99, 100], values = ["10ms", "100ms", "2s", "10s"] }
+arrivals = { kind = "poisson", rate = "90/min" }
+[[functions]]
+name = "uniform"
+memory_mb = 64
+exec = { dist = "uniform", min = "1s", max = "3s" }
+arrivals = { kind = "poisson", rate = "0.5/s" }
+"#;
+    let s = scenario(text);
+    let exact: f64 = s
+        .functions
+        .iter()
+        .map(|f| f.arrivals.mean_rate() * f.exec.mean_secs())
+        .sum();
+    let busy: Vec<f64> = (0..8)
+        .map(|rep| get(&summary_row(&s, rep, &run_fast(&s, rep)), "mean_busy_instances"))
+        .collect();
+    let (m, se) = mean_se(&busy);
+    assert!(
+        (m - exact).abs() < 4.0 * se,
+        "mean busy {m:.4}, l E[S] = {exact:.4}, se {se:.4} (seed 5, reps 0..8)"
+    );
+}
+
+/// With TTL 0 (and with keep-alive "none") every invocation is cold.
+#[test]
+fn ttl_zero_makes_every_invocation_cold() {
+    for ka in [r#"kind = "fixed"
+ttl = "0s""#, r#"kind = "none""#] {
+        let text = format!(
+            r#"
+name = "oracle-ttl0"
+duration = "2000s"
+[keepalive]
+{ka}
+[[functions]]
+name = "f"
+exec = {{ dist = "exponential", mean = "200ms" }}
+arrivals = {{ kind = "poisson", rate = "3/s" }}
+[[functions]]
+name = "g"
+memory_mb = 256
+exec = {{ dist = "constant", value = "1s" }}
+arrivals = {{ kind = "poisson", rate = "1/s" }}
+"#
+        );
+        let s = scenario(&text);
+        let r = run(&s, 0);
+        let c = &r.metrics.counters;
+        assert!(c.arrivals > 7000);
+        assert_eq!(c.cold, c.arrivals, "{ka}");
+        assert_eq!(c.warm, 0);
+        assert_eq!(c.instances_started, c.arrivals);
+        assert_eq!(c.evicted_keepalive, c.arrivals);
+        assert_eq!(r.metrics.integrals.idle, 0, "no instance is ever idle");
+    }
+}
+
+/// M/G/c/c: a host that fits exactly c instances, no queue, instant init
+/// and an endless keep-alive is a loss system of c warm servers; the
+/// rejection probability is Erlang-B(c, l E[S]) for any service
+/// distribution (here lognormal).
+#[test]
+fn loss_system_rejection_is_erlang_b() {
+    let (c, rate, mean_s) = (8u32, 10.0, 0.6);
+    let text = format!(
+        r#"
+name = "oracle-erlang-b"
+seed = 23
+duration = "30000s"
+[hosts]
+count = 1
+memory_mb = {mem}
+[queue]
+max_len = 0
+[keepalive]
+kind = "fixed"
+ttl = "100d"
+[[functions]]
+name = "f"
+memory_mb = 100
+init = {{ dist = "constant", value = "0s" }}
+exec = {{ dist = "lognormal", mean = "{ms}ms", sd = "900ms" }}
+arrivals = {{ kind = "poisson", rate = "{rate}/s" }}
+"#,
+        mem = 100 * c,
+        ms = (mean_s * 1000.0) as u64
+    );
+    let s = scenario(&text);
+    let exact = erlang_b(c, rate * mean_s);
+    let p: Vec<f64> = (0..6)
+        .map(|rep| {
+            let row = summary_row(&s, rep, &run_fast(&s, rep));
+            get(&row, "rejected") / get(&row, "arrivals")
+        })
+        .collect();
+    let (m, se) = mean_se(&p);
+    assert!(
+        (m - exact).abs() < 4.0 * se,
+        "rejection {m:.5}, Erlang-B({c}, {}) = {exact:.5}, se {se:.5} (seed 23)",
+        rate * mean_s
+    );
+}
+
+/// M/M/c: the same host with an unbounded FIFO queue and exponential
+/// service; the probability that an arrival waits is Erlang-C(c, l E[S]).
+#[test]
+fn waiting_probability_is_erlang_c() {
+    let (c, rate, mean_s) = (4u32, 5.0, 0.6);
+    let text = format!(
+        r#"
+name = "oracle-erlang-c"
+seed = 29
+duration = "30000s"
+[hosts]
+count = 1
+memory_mb = {mem}
+[queue]
+max_len = 4000000000
+timeout = "100d"
+[keepalive]
+kind = "fixed"
+ttl = "100d"
+[[functions]]
+name = "f"
+memory_mb = 100
+init = {{ dist = "constant", value = "0s" }}
+exec = {{ dist = "exponential", mean = "{ms}ms" }}
+arrivals = {{ kind = "poisson", rate = "{rate}/s" }}
+"#,
+        mem = 100 * c,
+        ms = (mean_s * 1000.0) as u64
+    );
+    let s = scenario(&text);
+    let exact = erlang_c(c, rate * mean_s);
+    let p: Vec<f64> = (0..6)
+        .map(|rep| {
+            let row = summary_row(&s, rep, &run_fast(&s, rep));
+            assert_eq!(get(&row, "rejected"), 0.0);
+            get(&row, "queued") / get(&row, "arrivals")
+        })
+        .collect();
+    let (m, se) = mean_se(&p);
+    assert!(
+        (m - exact).abs() < 4.0 * se,
+        "P(wait) {m:.5}, Erlang-C({c}, {}) = {exact:.5}, se {se:.5} (seed 29)",
+        rate * mean_s
+    );
+}
+
+#[test]
+fn erlang_formulas_match_known_values() {
+    // Textbook values: B(1, 1) = 1/2; B(2, 1) = 1/5; C(2, 1) = 1/3.
+    assert!((erlang_b(1, 1.0) - 0.5).abs() < 1e-12);
+    assert!((erlang_b(2, 1.0) - 0.2).abs() < 1e-12);
+    assert!((erlang_c(2, 1.0) - 1.0 / 3.0).abs() < 1e-12);
+}

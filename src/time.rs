@@ -76,7 +76,8 @@ impl SimDuration {
         } else if ns >= u64::MAX as f64 {
             SimDuration(u64::MAX)
         } else {
-            SimDuration(ns.round() as u64)
+            // Round half up; cheaper than f64::round (a libm call).
+            SimDuration((ns + 0.5) as u64)
         }
     }
 
@@ -401,7 +402,10 @@ mod tests {
         assert_eq!(SimDuration::parse("2.5s").unwrap(), SimDuration(2_500 * MS));
         assert_eq!(SimDuration::parse("10m").unwrap(), SimDuration(600 * S));
         assert_eq!(SimDuration::parse("1h").unwrap(), SimDuration(3600 * S));
-        assert_eq!(SimDuration::parse("1.991s").unwrap(), SimDuration(1_991 * MS));
+        assert_eq!(
+            SimDuration::parse("1.991s").unwrap(),
+            SimDuration(1_991 * MS)
+        );
         assert_eq!(SimDuration::parse("0.1ns").unwrap(), SimDuration(0));
         assert_eq!(SimDuration::parse("1 d").unwrap(), SimDuration(D));
         assert_eq!(SimDuration::parse(".5s").unwrap(), SimDuration(500 * MS));

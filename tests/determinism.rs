@@ -78,7 +78,10 @@ arrivals = { kind = "poisson", rate = "2/s" }
 fn default_summary_matches_golden_file() {
     let (summary, functions, _, _) = outputs(1);
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
-    for (name, got) in [("default-summary.csv", summary), ("default-functions.csv", functions)] {
+    for (name, got) in [
+        ("default-summary.csv", summary),
+        ("default-functions.csv", functions),
+    ] {
         let path = dir.join(name);
         if std::env::var_os("UPDATE_GOLDEN").is_some() {
             std::fs::write(&path, &got).unwrap();

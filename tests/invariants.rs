@@ -18,15 +18,20 @@ struct Fn {
 }
 
 fn fn_strategy() -> impl Strategy<Value = Fn> {
-    (16u32..600, 1u32..600, 1u32..3000, 0u32..2000, proptest::option::of(0usize..2)).prop_map(
-        |(memory_mb, rate_per_min, exec_ms, init_ms, app)| Fn {
+    (
+        16u32..600,
+        1u32..600,
+        1u32..3000,
+        0u32..2000,
+        proptest::option::of(0usize..2),
+    )
+        .prop_map(|(memory_mb, rate_per_min, exec_ms, init_ms, app)| Fn {
             memory_mb,
             rate_per_min,
             exec_ms,
             init_ms,
             app,
-        },
-    )
+        })
 }
 
 #[allow(clippy::too_many_arguments)]

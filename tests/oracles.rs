@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::*;
 use coldsim::report::summary_row;
+use common::*;
 
 /// One function, Poisson arrivals at rate l, executions of 1 us (much
 /// shorter than 1/l), instant init, fixed keep-alive T from the end of each
@@ -13,7 +13,13 @@ use coldsim::report::summary_row;
 /// alive is 1 - exp(-l T).
 #[test]
 fn cold_probability_is_exp_minus_lambda_t() {
-    for (ttl_ms, rate) in [(100, 1.0), (500, 1.0), (1000, 1.0), (2000, 1.0), (3000, 1.0)] {
+    for (ttl_ms, rate) in [
+        (100, 1.0),
+        (500, 1.0),
+        (1000, 1.0),
+        (2000, 1.0),
+        (3000, 1.0),
+    ] {
         let l_t = rate * ttl_ms as f64 / 1000.0;
         let text = format!(
             r#"
@@ -100,7 +106,12 @@ arrivals = { kind = "poisson", rate = "0.5/s" }
         .map(|f| f.arrivals.mean_rate() * f.exec.mean_secs())
         .sum();
     let busy: Vec<f64> = (0..8)
-        .map(|rep| get(&summary_row(&s, rep, &run_fast(&s, rep)), "mean_busy_instances"))
+        .map(|rep| {
+            get(
+                &summary_row(&s, rep, &run_fast(&s, rep)),
+                "mean_busy_instances",
+            )
+        })
         .collect();
     let (m, se) = mean_se(&busy);
     assert!(
@@ -112,8 +123,11 @@ arrivals = { kind = "poisson", rate = "0.5/s" }
 /// With TTL 0 (and with keep-alive "none") every invocation is cold.
 #[test]
 fn ttl_zero_makes_every_invocation_cold() {
-    for ka in [r#"kind = "fixed"
-ttl = "0s""#, r#"kind = "none""#] {
+    for ka in [
+        r#"kind = "fixed"
+ttl = "0s""#,
+        r#"kind = "none""#,
+    ] {
         let text = format!(
             r#"
 name = "oracle-ttl0"

@@ -10,13 +10,18 @@ fn check(text: &str) -> Result<(), TestCaseError> {
     match parse_str(text, "fuzz.toml") {
         Ok(sf) => {
             let printed = to_toml(&sf.base);
-            let again = parse_str(&printed, "printed.toml")
-                .map_err(|e| TestCaseError::fail(format!("printed scenario fails: {e}\n{printed}")))?;
+            let again = parse_str(&printed, "printed.toml").map_err(|e| {
+                TestCaseError::fail(format!("printed scenario fails: {e}\n{printed}"))
+            })?;
             prop_assert_eq!(again.base, sf.base);
         }
         Err(e) => {
             let msg = e.to_string();
-            prop_assert!(msg.starts_with("fuzz.toml"), "error does not name the file: {}", msg);
+            prop_assert!(
+                msg.starts_with("fuzz.toml"),
+                "error does not name the file: {}",
+                msg
+            );
             prop_assert!(!msg.contains('\n'), "error is not one line: {}", msg);
         }
     }
@@ -25,10 +30,36 @@ fn check(text: &str) -> Result<(), TestCaseError> {
 
 /// Tokens that make mutations likely to reach deep into the schema.
 const TOKENS: &[&str] = &[
-    "\"0s\"", "0", "-1", "1e400", "\"1.5.2s\"", "\"\"", "[]", "{}", "true", "\"-5ms\"",
-    "\"99999999999999999999d\"", "\"3/fortnight\"", "\"0/s\"", "nan", "inf", "\"ZZ\"",
-    "dist", "kind", "\"empirical\"", "\"gamma\"", "p = [100, 0]", "[[functions]]", "[sweep]",
-    "\"functions[9].x\" = [1]", "replicates = 0", "\"0MiB\"", "\"1TiB\"", "=", "\n", "\"",
+    "\"0s\"",
+    "0",
+    "-1",
+    "1e400",
+    "\"1.5.2s\"",
+    "\"\"",
+    "[]",
+    "{}",
+    "true",
+    "\"-5ms\"",
+    "\"99999999999999999999d\"",
+    "\"3/fortnight\"",
+    "\"0/s\"",
+    "nan",
+    "inf",
+    "\"ZZ\"",
+    "dist",
+    "kind",
+    "\"empirical\"",
+    "\"gamma\"",
+    "p = [100, 0]",
+    "[[functions]]",
+    "[sweep]",
+    "\"functions[9].x\" = [1]",
+    "replicates = 0",
+    "\"0MiB\"",
+    "\"1TiB\"",
+    "=",
+    "\n",
+    "\"",
 ];
 
 proptest! {

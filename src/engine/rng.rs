@@ -79,10 +79,13 @@ impl RngStream {
         ((self.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
-    /// An exponential variate with the given mean.
+    /// An exponential variate with the given mean (rand_distr's ziggurat
+    /// sampler, several times faster than inverting the CDF with a log).
     #[inline]
     pub fn exp(&mut self, mean: f64) -> f64 {
-        -mean * self.uniform_open0().ln()
+        use rand_distr::Distribution;
+        let e: f64 = rand_distr::Exp1.sample(self);
+        mean * e
     }
 }
 
@@ -149,8 +152,14 @@ mod tests {
     #[test]
     fn streams_are_stable_and_distinct() {
         let s = Streams::new(42, 0);
-        let a: Vec<u64> = (0..4).map(|_| 0).scan(s.named("x", "f"), |r, _| Some(r.next_u64())).collect();
-        let b: Vec<u64> = (0..4).map(|_| 0).scan(s.named("x", "f"), |r, _| Some(r.next_u64())).collect();
+        let a: Vec<u64> = (0..4)
+            .map(|_| 0)
+            .scan(s.named("x", "f"), |r, _| Some(r.next_u64()))
+            .collect();
+        let b: Vec<u64> = (0..4)
+            .map(|_| 0)
+            .scan(s.named("x", "f"), |r, _| Some(r.next_u64()))
+            .collect();
         assert_eq!(a, b);
         let mut c = s.named("x", "g");
         assert_ne!(a[0], c.next_u64());

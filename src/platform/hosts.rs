@@ -49,7 +49,11 @@ impl MaxTree {
         }
         let mut p = 1;
         while p < self.size {
-            p = if self.node[2 * p] >= x { 2 * p } else { 2 * p + 1 };
+            p = if self.node[2 * p] >= x {
+                2 * p
+            } else {
+                2 * p + 1
+            };
         }
         Some(p - self.size)
     }
@@ -144,7 +148,7 @@ impl Hosts {
 
     /// An instance of `mb` on `h` becomes idle (reclaimable).
     #[inline]
-    pub(crate) fn to_idle(&mut self, h: u32, mb: u64) {
+    pub(crate) fn mark_idle(&mut self, h: u32, mb: u64) {
         let h = h as usize;
         self.idle_mb[h] += mb;
         self.reclaim_tree.set(h, self.free_mb[h] + self.idle_mb[h]);
@@ -152,7 +156,7 @@ impl Hosts {
 
     /// An idle instance of `mb` on `h` is taken for work.
     #[inline]
-    pub(crate) fn from_idle(&mut self, h: u32, mb: u64) {
+    pub(crate) fn mark_taken(&mut self, h: u32, mb: u64) {
         let h = h as usize;
         self.idle_mb[h] -= mb;
         self.reclaim_tree.set(h, self.free_mb[h] + self.idle_mb[h]);

@@ -114,9 +114,15 @@ pub enum Action {
         exec: SimDuration,
     },
     /// Report [`Event::KeepAlive`] at `at`.
-    ArmKeepAlive { instance: InstanceId, at: SimTime },
+    ArmKeepAlive {
+        instance: InstanceId,
+        at: SimTime,
+    },
     /// Report [`Event::QueueTimeout`] with `ticket` at `at`.
-    ArmQueueTimeout { ticket: u64, at: SimTime },
+    ArmQueueTimeout {
+        ticket: u64,
+        at: SimTime,
+    },
     /// The instance is gone and its memory free.
     Evicted {
         instance: InstanceId,
@@ -125,7 +131,9 @@ pub enum Action {
         reason: EvictReason,
     },
     /// The invocation waits in the queue.
-    Queued { inv: Invocation },
+    Queued {
+        inv: Invocation,
+    },
     Completed(Completion),
     Rejected {
         inv: Invocation,
@@ -391,7 +399,7 @@ impl Platform {
                 inst.timer_armed = true;
                 self.gauges.idle += 1;
                 self.gauges.idle_mb += mb;
-                self.hosts.to_idle(host, mb);
+                self.hosts.mark_idle(host, mb);
                 self.push_idle(slot);
                 if arm {
                     out.push(Action::ArmKeepAlive {
@@ -406,7 +414,7 @@ impl Platform {
                 self.insts[slot as usize].state = State::Idle;
                 self.gauges.idle += 1;
                 self.gauges.idle_mb += mb;
-                self.hosts.to_idle(host, mb);
+                self.hosts.mark_idle(host, mb);
                 self.push_idle(slot);
                 self.evict(slot, EvictReason::KeepAlive, out);
             }
@@ -443,14 +451,20 @@ impl Platform {
         };
         let mb = self.cfg.app_memory_mb[app as usize];
         self.unlink_idle(slot);
-        self.hosts.from_idle(host, mb);
+        self.hosts.mark_taken(host, mb);
         self.gauges.idle -= 1;
         self.gauges.idle_mb -= mb;
     }
 
     /// Starts a new instance for `inv` if a host can take it (evicting idle
     /// instances if allowed). False if not.
-    fn try_start(&mut self, app: u32, inv: Invocation, now: SimTime, out: &mut Vec<Action>) -> bool {
+    fn try_start(
+        &mut self,
+        app: u32,
+        inv: Invocation,
+        now: SimTime,
+        out: &mut Vec<Action>,
+    ) -> bool {
         let Some(host) = self.find_host(app, out) else {
             return false;
         };
@@ -723,7 +737,10 @@ impl Platform {
                 State::Free => {}
             }
             if (inst.state == State::Idle) == inst.job.is_some() {
-                return Err(format!("instance in {:?} with job {:?}", inst.state, inst.job));
+                return Err(format!(
+                    "instance in {:?} with job {:?}",
+                    inst.state, inst.job
+                ));
             }
         }
         for i in 0..h {
@@ -766,7 +783,7 @@ impl Platform {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{fixed_ttl::FixedTtl, first_fit::FirstFit};
+    use crate::policy::{first_fit::FirstFit, fixed_ttl::FixedTtl};
 
     fn platform(hosts: usize, host_mb: u64, mem: &[u64], ttl: u64, qlen: u32) -> Platform {
         Platform::new(
@@ -805,14 +822,26 @@ mod tests {
         };
         out.clear();
         p.handle(SimTime(3), Event::Ready(instance), &mut out);
-        assert_eq!(out, [Action::Execute { instance, exec: SimDuration(5) }]);
+        assert_eq!(
+            out,
+            [Action::Execute {
+                instance,
+                exec: SimDuration(5)
+            }]
+        );
         out.clear();
         p.handle(SimTime(8), Event::Done(instance), &mut out);
         assert!(matches!(out[0], Action::Completed(c) if c.cold && c.exec_start == SimTime(3)));
         assert!(matches!(out[1], Action::ArmKeepAlive { .. }));
         out.clear();
         p.arrival(SimTime(9), inv(1, 0, 9), &mut out);
-        assert_eq!(out, [Action::Execute { instance, exec: SimDuration(5) }]);
+        assert_eq!(
+            out,
+            [Action::Execute {
+                instance,
+                exec: SimDuration(5)
+            }]
+        );
         p.check_invariants().unwrap();
     }
 
@@ -824,7 +853,9 @@ mod tests {
         let mut ids = Vec::new();
         for f in 0..2 {
             p.arrival(SimTime(0), inv(f as u64, f, 0), &mut out);
-            let Action::Start { instance, .. } = out[0] else { panic!() };
+            let Action::Start { instance, .. } = out[0] else {
+                panic!()
+            };
             ids.push(instance);
             out.clear();
         }
@@ -840,8 +871,17 @@ mod tests {
         p.handle(SimTime(10), Event::Done(ids[0]), &mut out);
         let kinds: Vec<_> = out.iter().map(std::mem::discriminant).collect();
         assert!(matches!(out[0], Action::Completed(_)));
-        assert!(out.iter().any(|a| matches!(a, Action::Evicted { reason: EvictReason::Pressure, .. })));
-        assert!(matches!(out.last(), Some(Action::Start { app: 2, .. })), "{kinds:?}");
+        assert!(out.iter().any(|a| matches!(
+            a,
+            Action::Evicted {
+                reason: EvictReason::Pressure,
+                ..
+            }
+        )));
+        assert!(
+            matches!(out.last(), Some(Action::Start { app: 2, .. })),
+            "{kinds:?}"
+        );
         p.check_invariants().unwrap();
     }
 
@@ -850,7 +890,9 @@ mod tests {
         let mut p = platform(1, 1000, &[100], 1, 10);
         let mut out = Vec::new();
         p.arrival(SimTime(0), inv(0, 0, 0), &mut out);
-        let Action::Start { instance, .. } = out[0] else { panic!() };
+        let Action::Start { instance, .. } = out[0] else {
+            panic!()
+        };
         p.handle(SimTime(1), Event::Ready(instance), &mut out);
         p.handle(SimTime(2), Event::Done(instance), &mut out);
         let at = 2 + 1_000_000_000;

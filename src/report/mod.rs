@@ -115,10 +115,7 @@ pub fn summary_row(s: &Scenario, replicate: u64, r: &RunResult) -> Row {
         ("memory_busy_gb_s", Float(Metrics::gb_s(i.busy_mb))),
         ("memory_idle_gb_s", Float(Metrics::gb_s(i.idle_mb))),
         ("memory_starting_gb_s", Float(Metrics::gb_s(i.starting_mb))),
-        (
-            "cpu_utilisation",
-            Float(m.time_mean(i.busy) / cpu_capacity),
-        ),
+        ("cpu_utilisation", Float(m.time_mean(i.busy) / cpu_capacity)),
         ("events", Int(r.events)),
         ("event_fingerprint", Text(format!("{:016x}", r.fingerprint))),
     ]

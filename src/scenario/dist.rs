@@ -37,7 +37,10 @@ pub enum Dist {
     /// Empirical percentiles: `p` (0..=100, strictly increasing, from 0 to
     /// 100) and the duration at each; sampled by a piecewise-linear inverse
     /// CDF, as the Azure 2019 trace's percentile columns are used.
-    Empirical { p: Vec<f64>, values: Vec<SimDuration> },
+    Empirical {
+        p: Vec<f64>,
+        values: Vec<SimDuration>,
+    },
 }
 
 impl Dist {
@@ -113,7 +116,7 @@ impl Dist {
                 if p[0] != 0.0 || p[p.len() - 1] != 100.0 {
                     return Err("p must start at 0 and end at 100".to_string());
                 }
-                if p.windows(2).any(|w| !(w[0] < w[1])) {
+                if p.windows(2).any(|w| w[0] >= w[1] || w[0].is_nan() || w[1].is_nan()) {
                     return Err("p must be strictly increasing".to_string());
                 }
                 if values.windows(2).any(|w| w[0] > w[1]) {
@@ -154,7 +157,9 @@ impl Dist {
                         (m.ln() - s2 / 2.0, s2.sqrt())
                     }
                     (_, _, Some(med), Some(s)) => (med.as_secs_f64().ln(), *s),
-                    _ => return Err("lognormal takes either mean and sd, or median and sigma".into()),
+                    _ => {
+                        return Err("lognormal takes either mean and sd, or median and sigma".into());
+                    }
                 };
                 let d = LogNormal::new(mu, sigma).map_err(|e| e.to_string())?;
                 Sampler::Lognormal { d, mu, sigma }
@@ -292,7 +297,10 @@ mod tests {
             d.validate(false).unwrap();
             let exact = d.mean_secs();
             let est = sample_mean(d, 200_000);
-            assert!((est - exact).abs() < 0.02 * exact, "{d:?}: {est} vs {exact}");
+            assert!(
+                (est - exact).abs() < 0.02 * exact,
+                "{d:?}: {est} vs {exact}"
+            );
         }
         // The empirical mean: 0.5*(0+0.1)/2 + 0.5*(0.1+0.3)/2 = 0.125 s.
         assert!((cases[5].mean_secs() - 0.125).abs() < 1e-12);
@@ -310,8 +318,22 @@ mod tests {
         let ms = SimDuration::from_millis;
         assert!(Dist::Constant { value: ms(0) }.validate(false).is_err());
         assert!(Dist::Constant { value: ms(0) }.validate(true).is_ok());
-        assert!(Dist::Gamma { shape: -1.0, mean: ms(1) }.validate(false).is_err());
-        assert!(Dist::Uniform { min: ms(3), max: ms(1) }.validate(false).is_err());
+        assert!(
+            Dist::Gamma {
+                shape: -1.0,
+                mean: ms(1)
+            }
+            .validate(false)
+            .is_err()
+        );
+        assert!(
+            Dist::Uniform {
+                min: ms(3),
+                max: ms(1)
+            }
+            .validate(false)
+            .is_err()
+        );
         let lognormal_mixed = Dist::Lognormal {
             mean: Some(ms(1)),
             sd: None,

@@ -400,16 +400,23 @@ pub fn validate(s: &Scenario, origin: &str, prefix: &str) -> Result<()> {
         if a.name.is_empty() || !app_names.insert(a.name.as_str()) {
             return Err(err(
                 &format!("apps[{i}].name"),
-                format!("expected a unique, non-empty app name, found \"{}\"", a.name),
+                format!(
+                    "expected a unique, non-empty app name, found \"{}\"",
+                    a.name
+                ),
             ));
         }
-        check_memory(a.memory_mb.0, host_mb).map_err(|m| err(&format!("apps[{i}].memory_mb"), m))?;
+        check_memory(a.memory_mb.0, host_mb)
+            .map_err(|m| err(&format!("apps[{i}].memory_mb"), m))?;
         a.init
             .validate(true)
             .map_err(|m| err(&format!("apps[{i}].init"), m))?;
     }
     if s.functions.is_empty() {
-        return Err(err("functions", "expected at least one [[functions]] entry".into()));
+        return Err(err(
+            "functions",
+            "expected at least one [[functions]] entry".into(),
+        ));
     }
     let mut fn_names = std::collections::BTreeSet::new();
     for (i, f) in s.functions.iter().enumerate() {
@@ -417,7 +424,10 @@ pub fn validate(s: &Scenario, origin: &str, prefix: &str) -> Result<()> {
         if f.name.is_empty() || !fn_names.insert(f.name.as_str()) {
             return Err(err(
                 &at("name"),
-                format!("expected a unique, non-empty function name, found \"{}\"", f.name),
+                format!(
+                    "expected a unique, non-empty function name, found \"{}\"",
+                    f.name
+                ),
             ));
         }
         match &f.app {
@@ -431,13 +441,17 @@ pub fn validate(s: &Scenario, origin: &str, prefix: &str) -> Result<()> {
                 if f.memory_mb.is_some() {
                     return Err(err(
                         &at("memory_mb"),
-                        format!("memory belongs to the app; set it in the [[apps]] entry \"{app}\""),
+                        format!(
+                            "memory belongs to the app; set it in the [[apps]] entry \"{app}\""
+                        ),
                     ));
                 }
                 if f.init.is_some() {
                     return Err(err(
                         &at("init"),
-                        format!("init time belongs to the app; set it in the [[apps]] entry \"{app}\""),
+                        format!(
+                            "init time belongs to the app; set it in the [[apps]] entry \"{app}\""
+                        ),
                     ));
                 }
             }
@@ -445,7 +459,10 @@ pub fn validate(s: &Scenario, origin: &str, prefix: &str) -> Result<()> {
                 if app_names.contains(f.name.as_str()) {
                     return Err(err(
                         &at("name"),
-                        format!("\"{}\" names no app but an app of that name exists; add app = \"{}\"", f.name, f.name),
+                        format!(
+                            "\"{}\" names no app but an app of that name exists; add app = \"{}\"",
+                            f.name, f.name
+                        ),
                     ));
                 }
                 if let Some(m) = f.memory_mb {
@@ -460,7 +477,10 @@ pub fn validate(s: &Scenario, origin: &str, prefix: &str) -> Result<()> {
         match &f.arrivals {
             ArrivalsCfg::Poisson { rate } => {
                 if !(rate.per_sec() > 0.0 && rate.per_sec().is_finite()) {
-                    return Err(err(&at("arrivals.rate"), "must be greater than zero".into()));
+                    return Err(err(
+                        &at("arrivals.rate"),
+                        "must be greater than zero".into(),
+                    ));
                 }
             }
         }

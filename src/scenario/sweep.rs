@@ -61,7 +61,10 @@ impl<'de> Deserialize<'de> for SweepSpec {
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a table of key paths to lists of values, and `replicates`")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<SweepSpec, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<SweepSpec, A::Error> {
                 let mut spec = SweepSpec {
                     replicates: 1,
                     axes: Vec::new(),
@@ -98,7 +101,11 @@ enum Seg {
 
 /// `a.b[2].c` or `functions[api].exec` into segments.
 fn parse_path(path: &str) -> std::result::Result<Vec<Seg>, String> {
-    let bad = || format!("\"{path}\" is not a key path such as \"keepalive.ttl\" or \"functions[0].memory_mb\"");
+    let bad = || {
+        format!(
+            "\"{path}\" is not a key path such as \"keepalive.ttl\" or \"functions[0].memory_mb\""
+        )
+    };
     let mut segs = Vec::new();
     for part in path.split('.') {
         let (key, mut rest) = match part.find('[') {
@@ -133,54 +140,57 @@ fn set_in_value(root: &mut Value, path: &str, value: Value) -> std::result::Resu
     let segs = parse_path(path)?;
     let mut cur: &mut Value = root;
     for (i, seg) in segs.iter().enumerate() {
-            let last = i + 1 == segs.len();
-            cur = match seg {
-                Seg::Key(k) => {
-                    let t = cur
-                        .as_table_mut()
-                        .ok_or_else(|| format!("\"{path}\": \"{k}\" is not inside a table"))?;
-                    if last {
-                        t.insert(k.clone(), value.clone());
-                        return Ok(());
-                    }
-                    t.entry(k.clone())
-                        .or_insert_with(|| Value::Table(toml::Table::new()))
+        let last = i + 1 == segs.len();
+        cur = match seg {
+            Seg::Key(k) => {
+                let t = cur
+                    .as_table_mut()
+                    .ok_or_else(|| format!("\"{path}\": \"{k}\" is not inside a table"))?;
+                if last {
+                    t.insert(k.clone(), value.clone());
+                    return Ok(());
                 }
-                Seg::Index(n) => {
-                    let a = cur
-                        .as_array_mut()
-                        .ok_or_else(|| format!("\"{path}\": [{n}] indexes something that is not a list"))?;
-                    let len = a.len();
-                    let slot = a
-                        .get_mut(*n)
-                        .ok_or_else(|| format!("\"{path}\": index {n} is out of range (the list has {len})"))?;
-                    if last {
-                        *slot = value.clone();
-                        return Ok(());
-                    }
-                    slot
+                t.entry(k.clone())
+                    .or_insert_with(|| Value::Table(toml::Table::new()))
+            }
+            Seg::Index(n) => {
+                let a = cur.as_array_mut().ok_or_else(|| {
+                    format!("\"{path}\": [{n}] indexes something that is not a list")
+                })?;
+                let len = a.len();
+                let slot = a.get_mut(*n).ok_or_else(|| {
+                    format!("\"{path}\": index {n} is out of range (the list has {len})")
+                })?;
+                if last {
+                    *slot = value.clone();
+                    return Ok(());
                 }
-                Seg::Named(name) => {
-                    let a = cur
-                        .as_array_mut()
-                        .ok_or_else(|| format!("\"{path}\": [{name}] selects from something that is not a list"))?;
-                    let slot = a
-                        .iter_mut()
-                        .find(|v| v.get("name").and_then(Value::as_str) == Some(name.as_str()))
-                        .ok_or_else(|| format!("\"{path}\": no entry is named \"{name}\""))?;
-                    if last {
-                        *slot = value.clone();
-                        return Ok(());
-                    }
-                    slot
+                slot
+            }
+            Seg::Named(name) => {
+                let a = cur.as_array_mut().ok_or_else(|| {
+                    format!("\"{path}\": [{name}] selects from something that is not a list")
+                })?;
+                let slot = a
+                    .iter_mut()
+                    .find(|v| v.get("name").and_then(Value::as_str) == Some(name.as_str()))
+                    .ok_or_else(|| format!("\"{path}\": no entry is named \"{name}\""))?;
+                if last {
+                    *slot = value.clone();
+                    return Ok(());
                 }
+                slot
+            }
         };
     }
     Ok(())
 }
 
 /// Applies every override to a copy of the base table.
-fn apply(base: &toml::Table, values: &[(String, Value)]) -> std::result::Result<toml::Table, String> {
+fn apply(
+    base: &toml::Table,
+    values: &[(String, Value)],
+) -> std::result::Result<toml::Table, String> {
     let mut table = base.clone();
     for (path, v) in values {
         set_path_owned(&mut table, path, v.clone())?;

@@ -156,11 +156,7 @@ pub fn run_with(
         if let Some(slot) = check.as_deref_mut() {
             if slot.is_none() {
                 if let Err(e) = platform.check_invariants() {
-                    *slot = Some(format!(
-                        "after event {} at {}: {e}",
-                        engine.events(),
-                        now
-                    ));
+                    *slot = Some(format!("after event {} at {}: {e}", engine.events(), now));
                 }
             }
         }
@@ -174,6 +170,7 @@ pub fn run_with(
         }
     }
     metrics.advance(horizon, &platform.gauges());
+    metrics.seal();
     Ok(RunResult {
         events: engine.events(),
         fingerprint: fp,

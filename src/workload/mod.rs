@@ -53,7 +53,9 @@ impl FnGen {
     #[inline]
     fn gap(&mut self) -> SimDuration {
         match self.process {
-            Process::Poisson { mean_gap_s } => SimDuration::from_secs_f64(self.gaps.exp(mean_gap_s)),
+            Process::Poisson { mean_gap_s } => {
+                SimDuration::from_secs_f64(self.gaps.exp(mean_gap_s))
+            }
         }
     }
 }
@@ -160,7 +162,13 @@ arrivals = { kind = "poisson", rate = "30/min" }
             counts[inv.function as usize] += 1;
         }
         // 20000 and 5000 expected; 5 standard deviations.
-        assert!((counts[0] as f64 - 20000.0).abs() < 5.0 * 20000f64.sqrt(), "{counts:?}");
-        assert!((counts[1] as f64 - 5000.0).abs() < 5.0 * 5000f64.sqrt(), "{counts:?}");
+        assert!(
+            (counts[0] as f64 - 20000.0).abs() < 5.0 * 20000f64.sqrt(),
+            "{counts:?}"
+        );
+        assert!(
+            (counts[1] as f64 - 5000.0).abs() < 5.0 * 5000f64.sqrt(),
+            "{counts:?}"
+        );
     }
 }

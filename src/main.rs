@@ -55,10 +55,7 @@ enum Cmd {
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(e.exit_code() as u8);
-        }
+        Err(e) => return clap_error(e),
     };
     match real_main(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -70,6 +67,33 @@ fn main() -> ExitCode {
             ExitCode::from(code as u8)
         }
     }
+}
+
+/// Help and version go to stdout as clap prints them; a usage error becomes
+/// one line on stderr and exit code 2.
+fn clap_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return ExitCode::from(e.exit_code() as u8);
+    }
+    let rendered = e.render().to_string();
+    // The message is the text before clap's "Usage:" block, on one line.
+    let msg: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty())
+        .collect();
+    let msg = msg.join(" ").replace(" tip: ", "; tip: ");
+    let msg = msg.strip_prefix("error: ").unwrap_or(&msg);
+    eprintln!("coldsim: error: {msg}; see 'coldsim --help'");
+    ExitCode::from(2)
 }
 
 fn real_main(cli: Cli) -> anyhow::Result<()> {

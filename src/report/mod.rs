@@ -222,29 +222,60 @@ pub struct Staging {
 }
 
 impl Staging {
-    /// Refuses an existing `dest` unless `force`; creates the temporary
-    /// folder beside it.
+    /// Refuses an existing `dest` unless `force`, and even with `force`
+    /// refuses to replace anything that is not an earlier coldsim results
+    /// folder (one holding manifest.json) or an empty folder, so that
+    /// `--out . --force` can never delete a user's files. Creates the
+    /// temporary folder beside `dest`.
     pub fn new(dest: &Path, force: bool) -> Result<Staging> {
-        if dest.exists() && !force {
+        let shown = dest.display().to_string();
+        if dest.components().next_back().is_some_and(|c| {
+            matches!(
+                c,
+                std::path::Component::CurDir
+                    | std::path::Component::ParentDir
+                    | std::path::Component::RootDir
+            )
+        }) {
             return Err(Error::Usage(format!(
-                "{}: already exists; pass --force to replace it or --out to choose another folder",
-                dest.display()
+                "{shown}: not a results folder name; give --out a new folder such as results/my-run"
             )));
+        }
+        if dest.exists() {
+            if !force {
+                return Err(Error::Usage(format!(
+                    "{shown}: already exists; pass --force to replace it or --out to choose another folder"
+                )));
+            }
+            let is_results = dest.join("manifest.json").is_file();
+            let is_empty = dest.is_dir()
+                && fs::read_dir(dest)
+                    .map(|mut d| d.next().is_none())
+                    .unwrap_or(false);
+            if !is_results && !is_empty {
+                return Err(Error::Usage(format!(
+                    "{shown}: exists and is not a coldsim results folder (no manifest.json); --force replaces only results folders, so choose another --out"
+                )));
+            }
         }
         let parent = match dest.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        fs::create_dir_all(&parent).map_err(|e| Error::output(&parent, e))?;
+        let cannot = |e: std::io::Error| Error::Output {
+            path: shown.clone(),
+            msg: format!("cannot create the results folder: {e}"),
+        };
+        fs::create_dir_all(&parent).map_err(cannot)?;
         let name = dest
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_else(|| "results".into());
         let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
         if tmp.exists() {
-            fs::remove_dir_all(&tmp).map_err(|e| Error::output(&tmp, e))?;
+            fs::remove_dir_all(&tmp).map_err(cannot)?;
         }
-        fs::create_dir_all(&tmp).map_err(|e| Error::output(&tmp, e))?;
+        fs::create_dir_all(&tmp).map_err(cannot)?;
         Ok(Staging {
             tmp,
             dest: dest.to_path_buf(),

@@ -99,6 +99,8 @@ pub fn render(sf: &ScenarioFile, o: &Outcome) -> String {
         m.events_per_second / 1e6,
         m.invocations_per_second / 1e6
     );
-    let _ = writeln!(s, "results written to {}/", o.dir.display());
+    let dir = o.dir.display().to_string();
+    let slash = if dir.ends_with('/') { "" } else { "/" };
+    let _ = writeln!(s, "results written to {dir}{slash}");
     s
 }

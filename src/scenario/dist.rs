@@ -116,7 +116,9 @@ impl Dist {
                 if p[0] != 0.0 || p[p.len() - 1] != 100.0 {
                     return Err("p must start at 0 and end at 100".to_string());
                 }
-                if p.windows(2).any(|w| w[0] >= w[1] || w[0].is_nan() || w[1].is_nan()) {
+                if p.windows(2)
+                    .any(|w| w[0] >= w[1] || w[0].is_nan() || w[1].is_nan())
+                {
                     return Err("p must be strictly increasing".to_string());
                 }
                 if values.windows(2).any(|w| w[0] > w[1]) {
@@ -158,7 +160,9 @@ impl Dist {
                     }
                     (_, _, Some(med), Some(s)) => (med.as_secs_f64().ln(), *s),
                     _ => {
-                        return Err("lognormal takes either mean and sd, or median and sigma".into());
+                        return Err(
+                            "lognormal takes either mean and sd, or median and sigma".into()
+                        );
                     }
                 };
                 let d = LogNormal::new(mu, sigma).map_err(|e| e.to_string())?;

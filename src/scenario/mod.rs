@@ -317,7 +317,7 @@ pub fn parse_str(text: &str, origin: &str) -> Result<ScenarioFile> {
             }],
             1,
         ),
-        Some(spec) => (sweep::expand(text, origin, spec)?, spec.replicates),
+        Some(spec) => (sweep::expand(&base, origin, spec)?, spec.replicates),
     };
     Ok(ScenarioFile {
         origin: origin.to_string(),
@@ -336,8 +336,21 @@ fn deserialize_str(text: &str, origin: &str) -> Result<Scenario> {
     })
 }
 
-/// One line: `file:line:col: key.path: message`.
+/// One line: `file:line:col: key.path: message`. A missing key is named
+/// as a key path (`file: hosts.count: missing required key`) since it has no
+/// line of its own.
 pub(crate) fn toml_error(text: &str, origin: &str, path: &str, e: &toml::de::Error) -> Error {
+    let raw = e.message().trim();
+    if let Some(rest) = raw.strip_prefix("missing field `") {
+        if let Some(field) = rest.strip_suffix('`') {
+            let key = if path.is_empty() || path == "." {
+                field.to_string()
+            } else {
+                format!("{path}.{field}")
+            };
+            return Error::input(format!("{origin}: {key}"), "missing required key");
+        }
+    }
     let mut place = origin.to_string();
     if let Some(span) = e.span() {
         let (line, col) = line_col(text, span.start);

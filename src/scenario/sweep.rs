@@ -23,7 +23,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use toml::Value;
 
-use super::{Scenario, toml_error, validate};
+use super::{Scenario, validate};
 use crate::error::{Error, Result};
 
 /// The `[sweep]` table.
@@ -209,10 +209,16 @@ fn set_path_owned(t: &mut toml::Table, path: &str, v: Value) -> std::result::Res
 }
 
 /// Expands a sweep into its points, each loaded and validated.
-pub fn expand(text: &str, origin: &str, spec: &SweepSpec) -> Result<Vec<SweepPoint>> {
-    let mut base: toml::Table =
-        toml::from_str(text).map_err(|e| toml_error(text, origin, "", &e))?;
-    base.remove("sweep");
+///
+/// Values are set in the *resolved* base scenario, every default filled in,
+/// so `"keepalive.ttl"` works in a file without a `[keepalive]` table. To
+/// sweep over policies of different kinds, give whole tables as values:
+/// `"keepalive" = [{ kind = "none" }, { kind = "fixed", ttl = "10m" }]`.
+pub fn expand(resolved: &Scenario, origin: &str, spec: &SweepSpec) -> Result<Vec<SweepPoint>> {
+    let mut plain = resolved.clone();
+    plain.sweep = None;
+    let base: toml::Table = toml::Table::try_from(&plain)
+        .map_err(|e| Error::input(origin, format!("cannot expand the sweep: {e}")))?;
     let n: usize = spec.axes.iter().map(|(_, v)| v.len()).product();
     if n > 1_000_000 {
         return Err(Error::input(

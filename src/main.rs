@@ -44,6 +44,10 @@ enum Cmd {
         /// No progress bar and no summary table.
         #[arg(long, short)]
         quiet: bool,
+        /// Skip malformed trace rows and count them (summary.csv, manifest)
+        /// instead of stopping at the first.
+        #[arg(long)]
+        skip_bad_rows: bool,
     },
     /// Validate a scenario file and print it with every default filled in.
     Check {
@@ -106,6 +110,7 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
                 force: true,
                 quiet: false,
                 command,
+                skip_bad_rows: false,
             };
             let outcome = sweep::execute(&sf, &opts)?;
             print!("{}", table::render(&sf, &outcome));
@@ -116,6 +121,7 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
             out,
             force,
             quiet,
+            skip_bad_rows,
         }) => {
             let mut sf = scenario::load(&scenario)?;
             if let Some(s) = seed {
@@ -127,6 +133,7 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
                 force,
                 quiet,
                 command,
+                skip_bad_rows,
             };
             let outcome = sweep::execute(&sf, &opts)?;
             if !quiet {

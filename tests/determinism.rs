@@ -15,7 +15,7 @@ fn outputs(seed: u64) -> (Vec<u8>, Vec<u8>, Vec<u8>, u64) {
     let r = sim::run(s, 0).expect("runs");
     (
         csv_bytes(&[summary_row(s, 0, &r)]),
-        csv_bytes(&function_rows(s, &r)),
+        csv_bytes(&function_rows(&r)),
         csv_bytes(&latency_rows(&r)),
         r.fingerprint,
     )
@@ -65,8 +65,8 @@ arrivals = { kind = "poisson", rate = "2/s" }
     s2.functions.reverse();
     let r1 = sim::run(&s1, 0).unwrap();
     let r2 = sim::run(&s2, 0).unwrap();
-    let rows1 = function_rows(&s1, &r1);
-    let mut rows2 = function_rows(&s2, &r2);
+    let rows1 = function_rows(&r1);
+    let mut rows2 = function_rows(&r2);
     rows2.reverse();
     assert_eq!(rows1, rows2);
 }

@@ -25,6 +25,8 @@ pub struct Manifest {
     pub events_per_second: f64,
     pub invocations: u64,
     pub invocations_per_second: f64,
+    /// Trace files read and rows skipped or functions dropped (first run).
+    pub workload: crate::workload::WorkloadStats,
     pub scenario_text: String,
 }
 

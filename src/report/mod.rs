@@ -61,7 +61,6 @@ pub fn summary_row(s: &Scenario, replicate: u64, r: &RunResult) -> Row {
     let i = &m.integrals;
     let o = &m.overall;
     let horizon_s = m.horizon.as_secs_f64();
-    let model = s.app_model();
     let allocated = i.starting_mb + i.busy_mb + i.idle_mb;
     let cpu_capacity = s.hosts.count as f64 * s.hosts.cores as f64;
     use Cell::*;
@@ -71,8 +70,11 @@ pub fn summary_row(s: &Scenario, replicate: u64, r: &RunResult) -> Row {
         ("replicate", Int(replicate)),
         ("duration_s", Float(horizon_s)),
         ("hosts", Int(s.hosts.count as u64)),
-        ("functions", Int(s.functions.len() as u64)),
-        ("apps", Int(model.apps.len() as u64)),
+        ("functions", Int(r.table.functions.len() as u64)),
+        ("apps", Int(r.table.apps.len() as u64)),
+        ("skipped_rows", Int(r.workload.skipped_rows)),
+        ("dropped_functions", Int(r.workload.dropped_functions)),
+        ("dropped_invocations", Int(r.workload.dropped_invocations)),
         ("arrivals", Int(c.arrivals)),
         ("completed", Int(c.completed)),
         ("rejected", Int(c.rejected())),
@@ -122,15 +124,14 @@ pub fn summary_row(s: &Scenario, replicate: u64, r: &RunResult) -> Row {
 }
 
 /// One row per function for functions.csv.
-pub fn function_rows(s: &Scenario, r: &RunResult) -> Vec<Row> {
-    let model = s.app_model();
+pub fn function_rows(r: &RunResult) -> Vec<Row> {
     use Cell::*;
-    s.functions
+    r.table
+        .functions
         .iter()
         .zip(&r.metrics.per_fn)
-        .enumerate()
-        .map(|(idx, (f, fm))| {
-            let app = &model.apps[model.fn_app[idx] as usize];
+        .map(|(f, fm)| {
+            let app = &r.table.apps[f.app as usize];
             let k = &fm.counts;
             let sp = &fm.spans;
             vec![

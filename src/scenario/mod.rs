@@ -10,11 +10,13 @@
 //! table expands into one scenario per point of its grid (see [`sweep`]).
 
 pub mod dist;
+pub mod memdist;
 pub mod sweep;
 
 use serde::{Deserialize, Serialize};
 
 pub use dist::{Dist, Sampler};
+pub use memdist::MemDist;
 pub use sweep::{SweepPoint, SweepSpec};
 
 use crate::error::{Error, Result};
@@ -43,8 +45,12 @@ pub struct Scenario {
     pub keepalive: KeepAliveCfg,
     #[serde(default)]
     pub eviction: EvictionCfg,
+    /// Where invocations come from (default: the `[[functions]]` below).
+    #[serde(default)]
+    pub workload: WorkloadCfg,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub apps: Vec<AppCfg>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub functions: Vec<FunctionCfg>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep: Option<SweepSpec>,
@@ -52,6 +58,39 @@ pub struct Scenario {
 
 fn default_seed() -> u64 {
     1
+}
+
+/// The `[workload]` table: where invocations come from.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum WorkloadCfg {
+    /// The scenario's `[[apps]]` and `[[functions]]`, each function with its
+    /// own arrival process.
+    #[default]
+    Functions,
+    /// N synthetic functions with Zipf popularity.
+    Population(crate::workload::population::Config),
+    /// Azure Functions 2019 trace replay.
+    Azure2019(crate::workload::azure2019::Config),
+    /// Azure Functions 2021 invocation trace replay.
+    Azure2021(crate::workload::azure2021::Config),
+    /// Huawei Cloud 2025 per-minute request trace replay.
+    Huawei(crate::workload::huawei::Config),
+    /// A generic CSV of invocations.
+    Csv(crate::workload::generic_csv::Config),
+}
+
+impl WorkloadCfg {
+    fn validate(&self) -> Result<(), (String, String)> {
+        match self {
+            WorkloadCfg::Functions => Ok(()),
+            WorkloadCfg::Population(c) => c.validate(),
+            WorkloadCfg::Azure2019(c) => c.validate(),
+            WorkloadCfg::Azure2021(c) => c.validate(),
+            WorkloadCfg::Huawei(c) => c.validate(),
+            WorkloadCfg::Csv(c) => c.validate(),
+        }
+    }
 }
 
 /// Identical hosts.
@@ -275,6 +314,8 @@ impl Scenario {
 pub struct ScenarioFile {
     /// Where it came from, as the user named it (or `<built-in default>`).
     pub origin: String,
+    /// The folder trace paths are relative to: the file's folder.
+    pub base_dir: std::path::PathBuf,
     pub text: String,
     pub base: Scenario,
     pub points: Vec<SweepPoint>,
@@ -319,7 +360,12 @@ pub fn parse_str(text: &str, origin: &str) -> Result<ScenarioFile> {
         ),
         Some(spec) => (sweep::expand(&base, origin, spec)?, spec.replicates),
     };
+    let base_dir = std::path::Path::new(origin)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| std::path::PathBuf::from("."), |p| p.to_path_buf());
     Ok(ScenarioFile {
+        base_dir,
         origin: origin.to_string(),
         text: text.to_string(),
         base,
@@ -425,10 +471,27 @@ pub fn validate(s: &Scenario, origin: &str, prefix: &str) -> Result<()> {
             .validate(true)
             .map_err(|m| err(&format!("apps[{i}].init"), m))?;
     }
-    if s.functions.is_empty() {
+    if let Err((key, msg)) = s.workload.validate() {
+        return Err(err(&format!("workload.{key}"), msg));
+    }
+    let own_functions = matches!(s.workload, WorkloadCfg::Functions);
+    if own_functions && s.functions.is_empty() {
         return Err(err(
             "functions",
             "expected at least one [[functions]] entry".into(),
+        ));
+    }
+    if !own_functions && !s.functions.is_empty() {
+        return Err(err(
+            "functions",
+            "[[functions]] belong to workload kind \"functions\"; this workload defines its own functions".into(),
+        ));
+    }
+    if !own_functions && !s.apps.is_empty() {
+        return Err(err(
+            "apps",
+            "[[apps]] belong to workload kind \"functions\"; this workload defines its own apps"
+                .into(),
         ));
     }
     let mut fn_names = std::collections::BTreeSet::new();

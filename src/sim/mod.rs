@@ -19,16 +19,21 @@
 //! saw the same events in the same order.
 
 use crate::engine::{Engine, Next, RngStream, Streams};
+use crate::error::{Error, Result};
 use crate::metrics::Metrics;
 use crate::platform::{Action, Event, Platform, PlatformConfig};
 use crate::policy;
 use crate::scenario::{EvictionCfg, Sampler, Scenario};
 use crate::time::SimTime;
-use crate::workload::Synthetic;
+use crate::workload::{self, Context, FunctionTable, WorkloadStats};
 
 /// What a run produced, apart from wall-clock figures.
 #[derive(Debug)]
 pub struct RunResult {
+    /// The functions and apps of the run (metrics are indexed by them).
+    pub table: FunctionTable,
+    /// What the workload skipped or dropped, and the files it read.
+    pub workload: WorkloadStats,
     pub metrics: Metrics,
     /// Events handled: arrivals plus heap events (stale ones included).
     pub events: u64,
@@ -49,42 +54,60 @@ pub struct Progress {
     pub events: u64,
 }
 
-/// Runs replicate `replicate` of a validated scenario.
-pub fn run(s: &Scenario, replicate: u64) -> Result<RunResult, String> {
-    run_with(s, replicate, &mut |_| {}, None)
+/// Runs replicate `replicate` of a validated scenario, reading any trace
+/// relative to the current folder.
+pub fn run(s: &Scenario, replicate: u64) -> Result<RunResult> {
+    run_with(s, replicate, &Context::default(), &mut |_| {}, None)
 }
 
 /// Runs a scenario and checks the platform's invariants after every event;
-/// for tests. Returns the first violation with the event count where it
+/// for tests. Err names the first violation and the event where it
 /// happened.
 pub fn run_checked(s: &Scenario, replicate: u64) -> Result<RunResult, String> {
     let mut violation = None;
-    let r = run_with(s, replicate, &mut |_| {}, Some(&mut violation))?;
+    let r = run_with(
+        s,
+        replicate,
+        &Context::default(),
+        &mut |_| {},
+        Some(&mut violation),
+    )
+    .map_err(|e| e.to_string())?;
     match violation {
         Some(v) => Err(v),
         None => Ok(r),
     }
 }
 
-/// Runs a scenario, calling `progress` every 2^16 events.
+/// Runs a scenario, calling `progress` every 2^16 events; with `check`,
+/// verifies the platform's invariants after every event and stores the
+/// first violation there.
 pub fn run_with(
     s: &Scenario,
     replicate: u64,
+    ctx: &Context,
     progress: &mut dyn FnMut(Progress),
     mut check: Option<&mut Option<String>>,
-) -> Result<RunResult, String> {
+) -> Result<RunResult> {
     let streams = Streams::new(s.seed, replicate);
-    let model = s.app_model();
+    let workload::Workload {
+        table,
+        arrivals: mut source,
+    } = workload::open(s, ctx, &streams)?;
     let horizon = SimTime(s.duration.as_nanos());
-    let mut init: Vec<(Sampler, RngStream)> = Vec::with_capacity(model.apps.len());
-    for a in &model.apps {
-        init.push((a.init.sampler()?, streams.named("init", &a.name)));
+    let mut init: Vec<(Sampler, RngStream)> = Vec::with_capacity(table.apps.len());
+    for a in &table.apps {
+        let sampler = a
+            .init
+            .sampler()
+            .map_err(|m| Error::input(format!("app {}: init", a.name), m))?;
+        init.push((sampler, streams.named("init", &a.name)));
     }
     let cfg = PlatformConfig {
         hosts: s.hosts.count as usize,
         host_memory_mb: s.hosts.memory_mb.0,
-        fn_app: model.fn_app.clone(),
-        app_memory_mb: model.apps.iter().map(|a| a.memory_mb).collect(),
+        fn_app: table.functions.iter().map(|f| f.app).collect(),
+        app_memory_mb: table.apps.iter().map(|a| a.memory_mb).collect(),
         queue_max_len: s.queue.max_len,
         queue_timeout: s.queue.timeout,
         evict_for_memory: matches!(s.eviction, EvictionCfg::Lru),
@@ -94,9 +117,9 @@ pub fn run_with(
         policy::placement(&s.placement),
         policy::keepalive(&s.keepalive),
     );
-    let mut metrics = Metrics::new(s.functions.len(), horizon);
+    let mut metrics = Metrics::new(table.functions.len(), horizon);
     let mut engine: Engine<Event> = Engine::new();
-    let mut arrivals = Synthetic::new(s, &streams)?.peekable();
+    let mut arrivals = (&mut source).peekable();
     let mut out: Vec<Action> = Vec::with_capacity(16);
     let mut fp: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;
@@ -169,9 +192,15 @@ pub fn run_with(
             });
         }
     }
+    drop(arrivals);
+    if let Some(e) = source.take_error() {
+        return Err(e);
+    }
     metrics.advance(horizon, &platform.gauges());
     metrics.seal();
     Ok(RunResult {
+        table,
+        workload: source.stats(),
         events: engine.events(),
         fingerprint: fp,
         instances_alive: platform.live_instances(),

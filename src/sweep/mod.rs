@@ -20,13 +20,14 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use rayon::prelude::*;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::report::manifest::{self, Manifest};
 use crate::report::progress::Bar;
 use crate::report::{self, Cell, Row, Staging};
 use crate::scenario::sweep::value_text;
 use crate::scenario::{ScenarioFile, SweepPoint};
 use crate::sim;
+use crate::workload::{Context, WorkloadStats};
 
 /// How to run.
 #[derive(Clone, Debug)]
@@ -36,6 +37,8 @@ pub struct RunOptions {
     pub quiet: bool,
     /// The command line, for the manifest.
     pub command: Vec<String>,
+    /// Skip malformed trace rows (counted) instead of failing.
+    pub skip_bad_rows: bool,
 }
 
 /// The result of one run of a sweep (or the only run).
@@ -48,6 +51,7 @@ pub struct JobResult {
     pub functions_csv: Vec<u8>,
     pub latency_csv: Vec<u8>,
     pub events: u64,
+    pub workload: WorkloadStats,
 }
 
 /// What `execute` wrote.
@@ -60,22 +64,22 @@ pub struct Outcome {
     pub labels: Vec<Vec<(String, String)>>,
 }
 
-fn run_job(p: &SweepPoint, replicate: u64, origin: &str, bar: Option<&Bar>) -> Result<JobResult> {
+fn run_job(p: &SweepPoint, replicate: u64, ctx: &Context, bar: Option<&Bar>) -> Result<JobResult> {
     let s = &p.scenario;
     let r = match bar {
-        Some(b) => sim::run_with(s, replicate, &mut |pr| b.sim(pr), None),
-        None => sim::run(s, replicate),
-    }
-    .map_err(|m| Error::input(origin, m))?;
+        Some(b) => sim::run_with(s, replicate, ctx, &mut |pr| b.sim(pr), None),
+        None => sim::run_with(s, replicate, ctx, &mut |_| {}, None),
+    }?;
     let summary = report::summary_row(s, replicate, &r);
     Ok(JobResult {
         point: p.index,
         replicate,
         summary_csv: report::csv_bytes(std::slice::from_ref(&summary)),
-        functions_csv: report::csv_bytes(&report::function_rows(s, &r)),
+        functions_csv: report::csv_bytes(&report::function_rows(&r)),
         latency_csv: report::csv_bytes(&report::latency_rows(&r)),
         summary,
         events: r.events,
+        workload: r.workload,
     })
 }
 
@@ -86,6 +90,10 @@ pub fn execute(sf: &ScenarioFile, opts: &RunOptions) -> Result<Outcome> {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
+    let ctx = Context {
+        base_dir: sf.base_dir.clone(),
+        skip_bad_rows: opts.skip_bad_rows,
+    };
     let t0 = Instant::now();
     let jobs: Vec<(usize, u64)> = (0..sf.points.len())
         .flat_map(|p| (0..sf.replicates as u64).map(move |r| (p, r)))
@@ -96,7 +104,7 @@ pub fn execute(sf: &ScenarioFile, opts: &RunOptions) -> Result<Outcome> {
             opts.quiet,
             "{elapsed_precise} [{bar:40}] {percent}% {msg}",
         );
-        let r = run_job(&sf.points[0], 0, &sf.origin, Some(&bar));
+        let r = run_job(&sf.points[0], 0, &ctx, Some(&bar));
         bar.finish();
         vec![r?]
     } else {
@@ -109,7 +117,7 @@ pub fn execute(sf: &ScenarioFile, opts: &RunOptions) -> Result<Outcome> {
         let out: Result<Vec<JobResult>> = jobs
             .par_iter()
             .map(|&(p, r)| {
-                let j = run_job(&sf.points[p], r, &sf.origin, None)?;
+                let j = run_job(&sf.points[p], r, &ctx, None)?;
                 let total = events.fetch_add(j.events, Ordering::Relaxed) + j.events;
                 let secs = t0.elapsed().as_secs_f64().max(1e-9);
                 bar.inc(format!("{:.2} M events/s", total as f64 / secs / 1e6));
@@ -179,6 +187,10 @@ pub fn execute(sf: &ScenarioFile, opts: &RunOptions) -> Result<Outcome> {
         events_per_second: events as f64 / wall.max(1e-9),
         invocations,
         invocations_per_second: invocations as f64 / wall.max(1e-9),
+        workload: results
+            .first()
+            .map(|j| j.workload.clone())
+            .unwrap_or_default(),
         scenario_text: sf.text.clone(),
     };
     staging.write("manifest.json", &m.to_json())?;

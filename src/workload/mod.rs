@@ -1,20 +1,42 @@
-//! Workloads: arrival processes, as pull iterators of invocations sorted by
+//! Workloads: where invocations come from, as pull iterators sorted by
 //! arrival time.
 //!
-//! A workload is never materialised: each function keeps its own next
-//! arrival, and a small heap over the functions yields the earliest one, so
-//! memory grows with the number of functions, not with the number of
-//! invocations. Each function draws its gaps and its execution times from two
-//! streams of its own, keyed by its name: adding a function, or changing one
-//! function's arrival process, leaves every other function's draws as they
-//! were. Ties between functions at the same nanosecond go to the function
-//! listed first.
+//! A workload is never materialised. [`open`] reads what it must up front
+//! (the list of functions and apps, and per-minute counts of one trace day at
+//! a time) and returns a [`Workload`]: a [`FunctionTable`] that fixes the
+//! functions and apps of the run, and an [`Arrivals`] iterator that yields
+//! [`Invocation`]s in arrival order with memory bounded by the number of
+//! functions and by one window of the trace, never by the number of
+//! invocations.
+//!
+//! Kinds (the scenario's `[workload] kind`):
+//! * `functions`: the scenario's `[[functions]]`, each with its own arrival
+//!   process ([`synthetic`]);
+//! * `population`: N synthetic functions with Zipf popularity ([`population`]);
+//! * `azure2019`, `azure2021`, `huawei`, `csv`: trace replay ([`azure2019`],
+//!   [`azure2021`], [`huawei`], [`generic_csv`]).
+//!
+//! Every random draw of a workload (gaps, spreading inside a minute,
+//! execution times, sampled memory sizes) comes from a stream keyed by the
+//! function's or app's name, so a function's draws do not change when other
+//! functions are added, removed or sampled differently.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+pub mod azure2019;
+pub mod azure2021;
+pub mod generic_csv;
+pub mod huawei;
+pub mod population;
+pub mod process;
+pub mod synthetic;
+pub mod trace;
 
-use crate::engine::{RngStream, Streams, Timed};
-use crate::scenario::{ArrivalsCfg, Sampler, Scenario};
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::engine::{Streams, Timed};
+use crate::error::{Error, Result};
+use crate::scenario::{Dist, Scenario, WorkloadCfg};
 use crate::time::{SimDuration, SimTime};
 
 /// One request for a function. `exec` is how long it will run once on an
@@ -23,7 +45,7 @@ use crate::time::{SimDuration, SimTime};
 pub struct Invocation {
     /// Sequence number in arrival order, from 0.
     pub id: u64,
-    /// Index of the function in the scenario.
+    /// Index of the function in the run's [`FunctionTable`].
     pub function: u32,
     pub arrival: SimTime,
     pub exec: SimDuration,
@@ -36,139 +58,212 @@ impl Timed for Invocation {
     }
 }
 
-enum Process {
-    /// Exponential gaps with this mean, in seconds.
-    Poisson { mean_gap_s: f64 },
+/// A function of the run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FnInfo {
+    pub name: String,
+    /// Index into [`FunctionTable::apps`].
+    pub app: u32,
 }
 
-struct FnGen {
-    next: SimTime,
-    gaps: RngStream,
-    execs: RngStream,
-    exec: Sampler,
-    process: Process,
+/// An application of the run: the unit that is loaded, scaled and kept
+/// alive; memory and init time belong to it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppInfo {
+    pub name: String,
+    pub memory_mb: u64,
+    pub init: Dist,
 }
 
-impl FnGen {
-    #[inline]
-    fn gap(&mut self) -> SimDuration {
-        match self.process {
-            Process::Poisson { mean_gap_s } => {
-                SimDuration::from_secs_f64(self.gaps.exp(mean_gap_s))
-            }
+/// The functions and apps of a run, fixed before it starts.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FunctionTable {
+    pub functions: Vec<FnInfo>,
+    pub apps: Vec<AppInfo>,
+}
+
+impl FunctionTable {
+    /// The table of a `functions` workload: declared apps first, then one
+    /// implicit app per function that names none (named after it).
+    pub fn from_scenario(s: &Scenario) -> FunctionTable {
+        let m = s.app_model();
+        FunctionTable {
+            functions: s
+                .functions
+                .iter()
+                .zip(&m.fn_app)
+                .map(|(f, &app)| FnInfo {
+                    name: f.name.clone(),
+                    app,
+                })
+                .collect(),
+            apps: m
+                .apps
+                .into_iter()
+                .map(|a| AppInfo {
+                    name: a.name,
+                    memory_mb: a.memory_mb,
+                    init: a.init,
+                })
+                .collect(),
         }
     }
 }
 
-/// The synthetic workload of a scenario: every function's arrival process,
-/// merged in time order, up to the scenario's duration.
-pub struct Synthetic {
-    gens: Vec<FnGen>,
-    /// (next arrival, function index) of every function still arriving.
-    heap: BinaryHeap<Reverse<(SimTime, u32)>>,
-    horizon: SimTime,
-    next_id: u64,
+/// A trace file a run read, for the manifest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TraceFile {
+    pub path: String,
+    pub sha256: String,
+    pub bytes: u64,
 }
 
-impl Synthetic {
-    pub fn new(s: &Scenario, streams: &Streams) -> Result<Self, String> {
-        let horizon = SimTime(s.duration.as_nanos());
-        let mut gens = Vec::with_capacity(s.functions.len());
-        let mut heap = BinaryHeap::with_capacity(s.functions.len());
-        for (i, f) in s.functions.iter().enumerate() {
-            let process = match &f.arrivals {
-                ArrivalsCfg::Poisson { rate } => Process::Poisson {
-                    mean_gap_s: 1.0 / rate.per_sec(),
-                },
-            };
-            let mut g = FnGen {
-                next: SimTime::ZERO,
-                gaps: streams.named("arrivals", &f.name),
-                execs: streams.named("exec", &f.name),
-                exec: f.exec.sampler()?,
-                process,
-            };
-            // The first arrival is one gap after time zero.
-            g.next = SimTime::ZERO + g.gap();
-            if g.next < horizon {
-                heap.push(Reverse((g.next, i as u32)));
-            }
-            gens.push(g);
+/// What a workload did with its input, reported in summary.csv and the
+/// manifest.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct WorkloadStats {
+    /// Malformed rows skipped under `--skip-bad-rows`.
+    pub skipped_rows: u64,
+    /// Functions left out by a documented rule (no duration or memory data,
+    /// larger than a host) and the invocations they would have had.
+    pub dropped_functions: u64,
+    pub dropped_invocations: u64,
+    /// Files read, with their SHA-256.
+    pub files: Vec<TraceFile>,
+}
+
+/// How to read a workload's files.
+#[derive(Clone, Debug)]
+pub struct Context {
+    /// Relative trace paths are resolved against this folder: the folder of
+    /// the scenario file (the current folder for the built-in scenario).
+    pub base_dir: PathBuf,
+    /// Skip malformed rows (counted) instead of failing.
+    pub skip_bad_rows: bool,
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        Context {
+            base_dir: PathBuf::from("."),
+            skip_bad_rows: false,
         }
-        Ok(Synthetic {
-            gens,
-            heap,
-            horizon,
-            next_id: 0,
-        })
     }
 }
 
-impl Iterator for Synthetic {
+/// The arrival stream of a run.
+pub enum Arrivals {
+    Synthetic(synthetic::Merge),
+    Azure2019(Box<azure2019::Reader>),
+    Azure2021(azure2021::Reader),
+    Huawei(huawei::Reader),
+    Csv(generic_csv::Reader),
+}
+
+/// What every trace reader provides besides its invocations.
+pub trait TraceReader: Iterator<Item = Invocation> {
+    /// Counts of what was skipped or dropped, and the files read.
+    fn stats(&self) -> WorkloadStats;
+    /// An error met while streaming (the iterator ends at it).
+    fn take_error(&mut self) -> Option<Error>;
+}
+
+impl Iterator for Arrivals {
     type Item = Invocation;
 
     #[inline]
     fn next(&mut self) -> Option<Invocation> {
-        let mut top = self.heap.peek_mut()?;
-        let Reverse((t, f)) = *top;
-        let g = &mut self.gens[f as usize];
-        let exec = g.exec.sample(&mut g.execs);
-        let next = t + g.gap();
-        g.next = next;
-        if next < self.horizon {
-            *top = Reverse((next, f));
-        } else {
-            std::collections::binary_heap::PeekMut::pop(top);
+        match self {
+            Arrivals::Synthetic(r) => r.next(),
+            Arrivals::Azure2019(r) => r.next(),
+            Arrivals::Azure2021(r) => r.next(),
+            Arrivals::Huawei(r) => r.next(),
+            Arrivals::Csv(r) => r.next(),
         }
-        let id = self.next_id;
-        self.next_id += 1;
-        Some(Invocation {
-            id,
-            function: f,
-            arrival: t,
-            exec,
-        })
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::scenario::parse_str;
-
-    #[test]
-    fn merged_stream_is_sorted_and_rates_match() {
-        let text = r#"
-name = "w"
-duration = "10000s"
-[[functions]]
-name = "a"
-exec = { dist = "constant", value = "1ms" }
-arrivals = { kind = "poisson", rate = "2/s" }
-[[functions]]
-name = "b"
-exec = { dist = "constant", value = "1ms" }
-arrivals = { kind = "poisson", rate = "30/min" }
-"#;
-        let sf = parse_str(text, "t").unwrap();
-        let w = Synthetic::new(&sf.base, &Streams::new(3, 0)).unwrap();
-        let mut last = SimTime::ZERO;
-        let mut counts = [0u64; 2];
-        for (i, inv) in w.enumerate() {
-            assert!(inv.arrival >= last);
-            assert!(inv.arrival < SimTime(10_000_000_000_000));
-            assert_eq!(inv.id, i as u64);
-            last = inv.arrival;
-            counts[inv.function as usize] += 1;
+impl Arrivals {
+    pub fn stats(&self) -> WorkloadStats {
+        match self {
+            Arrivals::Synthetic(_) => WorkloadStats::default(),
+            Arrivals::Azure2019(r) => r.stats(),
+            Arrivals::Azure2021(r) => r.stats(),
+            Arrivals::Huawei(r) => r.stats(),
+            Arrivals::Csv(r) => r.stats(),
         }
-        // 20000 and 5000 expected; 5 standard deviations.
-        assert!(
-            (counts[0] as f64 - 20000.0).abs() < 5.0 * 20000f64.sqrt(),
-            "{counts:?}"
-        );
-        assert!(
-            (counts[1] as f64 - 5000.0).abs() < 5.0 * 5000f64.sqrt(),
-            "{counts:?}"
-        );
     }
+
+    pub fn take_error(&mut self) -> Option<Error> {
+        match self {
+            Arrivals::Synthetic(_) => None,
+            Arrivals::Azure2019(r) => r.take_error(),
+            Arrivals::Azure2021(r) => r.take_error(),
+            Arrivals::Huawei(r) => r.take_error(),
+            Arrivals::Csv(r) => r.take_error(),
+        }
+    }
+}
+
+/// A workload ready to run.
+pub struct Workload {
+    pub table: FunctionTable,
+    pub arrivals: Arrivals,
+}
+
+/// Opens the workload of a validated scenario for one replicate.
+pub fn open(s: &Scenario, ctx: &Context, streams: &Streams) -> Result<Workload> {
+    let horizon = SimTime(s.duration.as_nanos());
+    let (table, arrivals) = match &s.workload {
+        WorkloadCfg::Functions => {
+            let table = FunctionTable::from_scenario(s);
+            let procs = s
+                .functions
+                .iter()
+                .map(|f| synthetic::FnSource::new(&f.name, &f.arrivals, &f.exec, ctx, streams))
+                .collect::<Result<Vec<_>>>()?;
+            (
+                table,
+                Arrivals::Synthetic(synthetic::Merge::new(procs, horizon)),
+            )
+        }
+        WorkloadCfg::Population(cfg) => {
+            let (table, procs) = population::build(cfg, s, ctx, streams)?;
+            (
+                table,
+                Arrivals::Synthetic(synthetic::Merge::new(procs, horizon)),
+            )
+        }
+        WorkloadCfg::Azure2019(cfg) => {
+            let (t, r) = azure2019::open(cfg, s, ctx, streams)?;
+            (t, Arrivals::Azure2019(Box::new(r)))
+        }
+        WorkloadCfg::Azure2021(cfg) => {
+            let (t, r) = azure2021::open(cfg, s, ctx, streams)?;
+            (t, Arrivals::Azure2021(r))
+        }
+        WorkloadCfg::Huawei(cfg) => {
+            let (t, r) = huawei::open(cfg, s, ctx, streams)?;
+            (t, Arrivals::Huawei(r))
+        }
+        WorkloadCfg::Csv(cfg) => {
+            let (t, r) = generic_csv::open(cfg, s, ctx, streams)?;
+            (t, Arrivals::Csv(r))
+        }
+    };
+    let host_mb = s.hosts.memory_mb.0;
+    if let Some(a) = table
+        .apps
+        .iter()
+        .find(|a| a.memory_mb > host_mb || a.memory_mb == 0)
+    {
+        return Err(Error::input(
+            "workload",
+            format!(
+                "app \"{}\" needs {} MB, but hosts have {host_mb} MB (hosts.memory_mb)",
+                a.name, a.memory_mb
+            ),
+        ));
+    }
+    Ok(Workload { table, arrivals })
 }

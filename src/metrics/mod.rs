@@ -112,16 +112,24 @@ impl Span {
         // Both histograms auto-resize, so adding cannot fail on range.
         let _ = self.hist.add(&other.hist);
         self.sum_ns += other.sum_ns;
+        self.zeros += other.zeros;
     }
 }
 
 /// The four spans of an invocation's life.
+///
+/// Most invocations are warm and never wait: their queueing and start
+/// delays are zero and their latency equals their execution time. Those are
+/// recorded once, in `direct`, and added to `exec` and `latency` by
+/// [`Spans::seal`]; the sealed histograms are exactly those of recording each
+/// span of each invocation.
 #[derive(Clone, Debug)]
 pub struct Spans {
     pub queue: Span,
     pub start: Span,
     pub exec: Span,
     pub latency: Span,
+    direct: Span,
 }
 
 impl Spans {
@@ -131,24 +139,37 @@ impl Spans {
             start: Span::new(sigfig),
             exec: Span::new(sigfig),
             latency: Span::new(sigfig),
+            direct: Span::new(sigfig),
         }
     }
 
     fn seal(&mut self) {
+        self.direct.seal();
+        self.exec.add(&self.direct);
+        self.latency.add(&self.direct);
+        self.direct = Span::new(self.direct.hist.sigfig());
         self.queue.seal();
         self.start.seal();
         self.exec.seal();
         self.latency.seal();
     }
 
+    /// Records an invocation; true if it went to `direct` (warm, no wait).
     #[inline]
-    fn record(&mut self, c: &Completion) {
-        self.queue
-            .record(c.dispatched.since(c.inv.arrival).as_nanos());
-        self.start
-            .record(c.exec_start.since(c.dispatched).as_nanos());
-        self.exec.record(c.end.since(c.exec_start).as_nanos());
-        self.latency.record(c.end.since(c.inv.arrival).as_nanos());
+    fn record(&mut self, c: &Completion) -> bool {
+        let queue = c.dispatched.since(c.inv.arrival).as_nanos();
+        let start = c.exec_start.since(c.dispatched).as_nanos();
+        let exec = c.end.since(c.exec_start).as_nanos();
+        self.queue.record(queue);
+        self.start.record(start);
+        if queue == 0 && start == 0 && !c.cold {
+            self.direct.record(exec);
+            true
+        } else {
+            self.exec.record(exec);
+            self.latency.record(queue + start + exec);
+            false
+        }
     }
 }
 
@@ -210,7 +231,8 @@ pub struct Metrics {
     pub counters: Counters,
     pub integrals: Integrals,
     pub overall: Spans,
-    /// End-to-end latency of cold and of warm invocations.
+    /// End-to-end latency of cold and of warm invocations (warm ones that
+    /// went to `overall.direct` are added at the seal).
     pub latency_cold: Span,
     pub latency_warm: Span,
     pub per_fn: Vec<FnMetrics>,
@@ -273,16 +295,18 @@ impl Metrics {
         let f = &mut self.per_fn[c.inv.function as usize];
         f.counts.completed += 1;
         let latency = c.end.since(c.inv.arrival).as_nanos();
+        f.spans.record(c);
+        let direct = self.overall.record(c);
         if c.cold {
             self.counters.cold += 1;
             f.counts.cold += 1;
             self.latency_cold.record(latency);
         } else {
             self.counters.warm += 1;
-            self.latency_warm.record(latency);
+            if !direct {
+                self.latency_warm.record(latency);
+            }
         }
-        self.overall.record(c);
-        f.spans.record(c);
     }
 
     #[inline]
@@ -310,6 +334,7 @@ impl Metrics {
     /// Ends recording: call once after the last event, before reading the
     /// histograms.
     pub fn seal(&mut self) {
+        self.latency_warm.add(&self.overall.direct);
         self.overall.seal();
         self.latency_cold.seal();
         self.latency_warm.seal();

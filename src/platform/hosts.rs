@@ -60,6 +60,12 @@ impl MaxTree {
 }
 
 /// The hosts of a platform: capacity, free and idle memory per host.
+///
+/// The free-memory tree is kept exact at every change. The reclaimable tree
+/// (free + idle) is needed only when placement fails and idle instances must
+/// be evicted, which is rare, while instances go idle and busy at every
+/// invocation; so hosts whose idle memory changed are only marked dirty, and
+/// [`Hosts::first_reclaimable`] brings the tree up to date before it answers.
 #[derive(Clone, Debug)]
 pub struct Hosts {
     capacity_mb: u64,
@@ -68,6 +74,8 @@ pub struct Hosts {
     instances: Vec<u32>,
     free_tree: MaxTree,
     reclaim_tree: MaxTree,
+    dirty: Vec<bool>,
+    dirty_list: Vec<u32>,
 }
 
 impl Hosts {
@@ -80,6 +88,8 @@ impl Hosts {
             free_mb: free,
             idle_mb: vec![0; count],
             instances: vec![0; count],
+            dirty: vec![false; count],
+            dirty_list: Vec::new(),
         }
     }
 
@@ -116,14 +126,27 @@ impl Hosts {
 
     /// The lowest-numbered host where free plus idle memory is at least `mb`.
     #[inline]
-    pub fn first_reclaimable(&self, mb: u64) -> Option<u32> {
+    pub fn first_reclaimable(&mut self, mb: u64) -> Option<u32> {
+        for h in self.dirty_list.drain(..) {
+            let h = h as usize;
+            self.dirty[h] = false;
+            self.reclaim_tree.set(h, self.free_mb[h] + self.idle_mb[h]);
+        }
         self.reclaim_tree.first_at_least(mb).map(|h| h as u32)
+    }
+
+    #[inline]
+    fn mark_dirty(&mut self, h: usize) {
+        if !self.dirty[h] {
+            self.dirty[h] = true;
+            self.dirty_list.push(h as u32);
+        }
     }
 
     #[inline]
     fn refresh(&mut self, h: usize) {
         self.free_tree.set(h, self.free_mb[h]);
-        self.reclaim_tree.set(h, self.free_mb[h] + self.idle_mb[h]);
+        self.mark_dirty(h);
     }
 
     /// A new instance of `mb` starts on `h` (the caller checked it fits).
@@ -151,7 +174,7 @@ impl Hosts {
     pub(crate) fn mark_idle(&mut self, h: u32, mb: u64) {
         let h = h as usize;
         self.idle_mb[h] += mb;
-        self.reclaim_tree.set(h, self.free_mb[h] + self.idle_mb[h]);
+        self.mark_dirty(h);
     }
 
     /// An idle instance of `mb` on `h` is taken for work.
@@ -159,7 +182,7 @@ impl Hosts {
     pub(crate) fn mark_taken(&mut self, h: u32, mb: u64) {
         let h = h as usize;
         self.idle_mb[h] -= mb;
-        self.reclaim_tree.set(h, self.free_mb[h] + self.idle_mb[h]);
+        self.mark_dirty(h);
     }
 }
 

@@ -223,6 +223,11 @@ impl Config {
         Ok(())
     }
 
+    /// `workload.dir = "..."`, naming the key in errors about its files.
+    fn dir_key(&self) -> String {
+        format!("workload.dir = \"{}\"", self.dir)
+    }
+
     fn file(&self, kind: &str, day: u32) -> String {
         let dir = self.dir.trim_end_matches('/');
         format!("{dir}/{kind}.anon.d{day:02}.csv")
@@ -301,7 +306,7 @@ fn scan_invocations(
 ) -> Result<()> {
     let day = cfg.days[day_idx];
     let path = cfg.file("invocations_per_function_md", day);
-    let mut input = TraceInput::open(ctx, &path, "workload.dir")?;
+    let mut input = TraceInput::open_named(ctx, &path, &cfg.dir_key())?;
     let (first, end) = cfg.minutes();
     let day_first = day_idx * MINUTES_PER_DAY;
     let mut line = String::new();
@@ -419,7 +424,7 @@ fn read_durations(
     stats: &mut WorkloadStats,
 ) -> Result<()> {
     let path = cfg.file("function_durations_percentiles", day);
-    let mut input = TraceInput::open(ctx, &path, "workload.dir")?;
+    let mut input = TraceInput::open_named(ctx, &path, &cfg.dir_key())?;
     let mut line = String::new();
     const HEADER: &str = "HashOwner,HashApp,HashFunction,Average,Count,Minimum,Maximum,percentile_Average_0,percentile_Average_1,percentile_Average_25,percentile_Average_50,percentile_Average_75,percentile_Average_99,percentile_Average_100";
     if !input.next_line(&mut line)? || line.trim() != HEADER {
@@ -495,7 +500,7 @@ fn read_memory(
         // The dataset publishes memory for days 1 to 12 only.
         return Ok(());
     }
-    let mut input = TraceInput::open(ctx, &path, "workload.dir")?;
+    let mut input = TraceInput::open_named(ctx, &path, &cfg.dir_key())?;
     let mut line = String::new();
     const HEADER: &str = "HashOwner,HashApp,SampleCount,AverageAllocatedMb,AverageAllocatedMb_pct1,AverageAllocatedMb_pct5,AverageAllocatedMb_pct25,AverageAllocatedMb_pct50,AverageAllocatedMb_pct75,AverageAllocatedMb_pct95,AverageAllocatedMb_pct99,AverageAllocatedMb_pct100";
     if !input.next_line(&mut line)? || line.trim() != HEADER {
@@ -711,7 +716,7 @@ impl Reader {
     fn load_day(&mut self, d: usize) -> Result<()> {
         let day = self.cfg.days[d];
         let path = self.cfg.file("invocations_per_function_md", day);
-        let mut input = TraceInput::open(&self.ctx, &path, "workload.dir")?;
+        let mut input = TraceInput::open_named(&self.ctx, &path, &self.cfg.dir_key())?;
         let mut line = String::new();
         input.next_line(&mut line)?; // header, checked in the first pass
         let day_first = d * MINUTES_PER_DAY;

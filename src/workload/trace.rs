@@ -56,14 +56,17 @@ impl TraceInput {
     /// Opens `path` (relative to the scenario's folder); `key` is the
     /// scenario key that named it, for the error if it cannot be read.
     pub fn open(ctx: &Context, path: &str, key: &str) -> Result<TraceInput> {
+        Self::open_named(ctx, path, &format!("{key} = \"{path}\""))
+    }
+
+    /// Like [`TraceInput::open`] for a file found through a key that names
+    /// a folder: `origin` is the text that names the key and its value
+    /// (`workload.dir = "day"`).
+    pub fn open_named(ctx: &Context, path: &str, origin: &str) -> Result<TraceInput> {
         let resolved = resolve(ctx, path);
         let shown = resolved.display().to_string();
-        let f = File::open(&resolved).map_err(|e| {
-            Error::input(
-                format!("{key} = \"{path}\""),
-                format!("cannot read {shown}: {e}"),
-            )
-        })?;
+        let f = File::open(&resolved)
+            .map_err(|e| Error::input(origin, format!("cannot read {shown}: {e}")))?;
         Ok(TraceInput {
             shown,
             reader: BufReader::with_capacity(

@@ -144,6 +144,10 @@ impl Spans {
     }
 
     fn seal(&mut self) {
+        // Every direct invocation had zero queueing and start delay.
+        let n = self.direct.count();
+        self.queue.zeros += n;
+        self.start.zeros += n;
         self.direct.seal();
         self.exec.add(&self.direct);
         self.latency.add(&self.direct);
@@ -160,12 +164,12 @@ impl Spans {
         let queue = c.dispatched.since(c.inv.arrival).as_nanos();
         let start = c.exec_start.since(c.dispatched).as_nanos();
         let exec = c.end.since(c.exec_start).as_nanos();
-        self.queue.record(queue);
-        self.start.record(start);
         if queue == 0 && start == 0 && !c.cold {
             self.direct.record(exec);
             true
         } else {
+            self.queue.record(queue);
+            self.start.record(start);
             self.exec.record(exec);
             self.latency.record(queue + start + exec);
             false

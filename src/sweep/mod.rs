@@ -20,7 +20,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use rayon::prelude::*;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::report::manifest::{self, Manifest};
 use crate::report::progress::Bar;
 use crate::report::{self, Cell, Row, Staging};
@@ -64,12 +64,30 @@ pub struct Outcome {
     pub labels: Vec<Vec<(String, String)>>,
 }
 
-fn run_job(p: &SweepPoint, replicate: u64, ctx: &Context, bar: Option<&Bar>) -> Result<JobResult> {
+fn run_job(
+    p: &SweepPoint,
+    replicate: u64,
+    ctx: &Context,
+    scenario: &str,
+    bar: Option<&Bar>,
+) -> Result<JobResult> {
     let s = &p.scenario;
     let r = match bar {
         Some(b) => sim::run_with(s, replicate, ctx, &mut |pr| b.sim(pr), None),
         None => sim::run_with(s, replicate, ctx, &mut |_| {}, None),
-    }?;
+    }
+    .map_err(|e| match e {
+        // An error about a scenario key names the scenario file too.
+        Error::Input { origin, msg }
+            if origin.starts_with("workload") || origin.starts_with("app ") =>
+        {
+            Error::Input {
+                origin: format!("{scenario}: {origin}"),
+                msg,
+            }
+        }
+        other => other,
+    })?;
     let summary = report::summary_row(s, replicate, &r);
     Ok(JobResult {
         point: p.index,
@@ -104,7 +122,7 @@ pub fn execute(sf: &ScenarioFile, opts: &RunOptions) -> Result<Outcome> {
             opts.quiet,
             "{elapsed_precise} [{bar:40}] {percent}% {msg}",
         );
-        let r = run_job(&sf.points[0], 0, &ctx, Some(&bar));
+        let r = run_job(&sf.points[0], 0, &ctx, &sf.origin, Some(&bar));
         bar.finish();
         vec![r?]
     } else {
@@ -117,7 +135,7 @@ pub fn execute(sf: &ScenarioFile, opts: &RunOptions) -> Result<Outcome> {
         let out: Result<Vec<JobResult>> = jobs
             .par_iter()
             .map(|&(p, r)| {
-                let j = run_job(&sf.points[p], r, &ctx, None)?;
+                let j = run_job(&sf.points[p], r, &ctx, &sf.origin, None)?;
                 let total = events.fetch_add(j.events, Ordering::Relaxed) + j.events;
                 let secs = t0.elapsed().as_secs_f64().max(1e-9);
                 bar.inc(format!("{:.2} M events/s", total as f64 / secs / 1e6));

@@ -155,9 +155,9 @@ impl Default for Context {
 pub enum Arrivals {
     Synthetic(synthetic::Merge),
     Azure2019(Box<azure2019::Reader>),
-    Azure2021(azure2021::Reader),
-    Huawei(huawei::Reader),
-    Csv(generic_csv::Reader),
+    Azure2021(Box<azure2021::Reader>),
+    Huawei(Box<huawei::Reader>),
+    Csv(Box<generic_csv::Reader>),
 }
 
 /// What every trace reader provides besides its invocations.
@@ -240,15 +240,15 @@ pub fn open(s: &Scenario, ctx: &Context, streams: &Streams) -> Result<Workload> 
         }
         WorkloadCfg::Azure2021(cfg) => {
             let (t, r) = azure2021::open(cfg, s, ctx, streams)?;
-            (t, Arrivals::Azure2021(r))
+            (t, Arrivals::Azure2021(Box::new(r)))
         }
         WorkloadCfg::Huawei(cfg) => {
             let (t, r) = huawei::open(cfg, s, ctx, streams)?;
-            (t, Arrivals::Huawei(r))
+            (t, Arrivals::Huawei(Box::new(r)))
         }
         WorkloadCfg::Csv(cfg) => {
             let (t, r) = generic_csv::open(cfg, s, ctx, streams)?;
-            (t, Arrivals::Csv(r))
+            (t, Arrivals::Csv(Box::new(r)))
         }
     };
     let host_mb = s.hosts.memory_mb.0;

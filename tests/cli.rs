@@ -641,8 +641,8 @@ fn function_larger_than_every_host() {
 
 #[test]
 fn unknown_distribution() {
-    let text = GOOD_ONE.replace("\"exponential\"", "\"weibull\"");
-    bad_scenario("unknown dist", &text, &["weibull", "functions[0].exec"]);
+    let text = GOOD_ONE.replace("\"exponential\"", "\"pareto\"");
+    bad_scenario("unknown dist", &text, &["pareto", "functions[0].exec"]);
 }
 
 #[test]

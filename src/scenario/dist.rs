@@ -4,15 +4,19 @@
 //! parameters in human units; [`Dist::sampler`] compiles it into a
 //! [`Sampler`] that draws whole nanoseconds from a seeded stream.
 
-use rand_distr::{Distribution, Gamma, LogNormal};
+use rand_distr::{Distribution, Gamma, LogNormal, Weibull};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::RngStream;
 use crate::time::SimDuration;
 
 /// A distribution of durations, as written in a scenario file.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "dist", rename_all = "kebab-case", deny_unknown_fields)]
+///
+/// Deserialized through an externally tagged mirror (see the `Deserialize`
+/// impl) so that an error inside its keys keeps its key path
+/// (`functions[0].exec.shape`), which serde's internally tagged enums lose.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "dist", rename_all = "kebab-case")]
 pub enum Dist {
     /// Always `value`.
     Constant { value: SimDuration },
@@ -34,6 +38,12 @@ pub enum Dist {
     Gamma { shape: f64, mean: SimDuration },
     /// Uniform between `min` and `max`.
     Uniform { min: SimDuration, max: SimDuration },
+    /// Weibull with shape `shape` (k) and scale `scale` (lambda):
+    /// F(x) = 1 - exp(-(x / lambda)^k); mean lambda Γ(1 + 1/k). Shape < 1
+    /// gives a heavier tail than the exponential (k = 1), shape > 1 a
+    /// lighter one; used for heavy-tailed inter-arrival gaps of FaaS
+    /// functions (renewal arrivals).
+    Weibull { shape: f64, scale: SimDuration },
     /// Empirical percentiles: `p` (0..=100, strictly increasing, from 0 to
     /// 100) and the duration at each; sampled by a piecewise-linear inverse
     /// CDF, as the Azure 2019 trace's percentile columns are used.
@@ -41,6 +51,110 @@ pub enum Dist {
         p: Vec<f64>,
         values: Vec<SimDuration>,
     },
+}
+
+/// [`Dist`] as an externally tagged enum (`{ gamma = { shape = 2.0 } }`),
+/// which serde deserializes without buffering, so that
+/// `serde_path_to_error` sees the path of an error inside a variant.
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+enum DistRaw {
+    Constant {
+        value: SimDuration,
+    },
+    Exponential {
+        mean: SimDuration,
+    },
+    Lognormal {
+        #[serde(default)]
+        mean: Option<SimDuration>,
+        #[serde(default)]
+        sd: Option<SimDuration>,
+        #[serde(default)]
+        median: Option<SimDuration>,
+        #[serde(default)]
+        sigma: Option<f64>,
+    },
+    Gamma {
+        shape: f64,
+        mean: SimDuration,
+    },
+    Uniform {
+        min: SimDuration,
+        max: SimDuration,
+    },
+    Weibull {
+        shape: f64,
+        scale: SimDuration,
+    },
+    Empirical {
+        p: Vec<f64>,
+        values: Vec<SimDuration>,
+    },
+}
+
+impl From<DistRaw> for Dist {
+    fn from(r: DistRaw) -> Self {
+        match r {
+            DistRaw::Constant { value } => Dist::Constant { value },
+            DistRaw::Exponential { mean } => Dist::Exponential { mean },
+            DistRaw::Lognormal {
+                mean,
+                sd,
+                median,
+                sigma,
+            } => Dist::Lognormal {
+                mean,
+                sd,
+                median,
+                sigma,
+            },
+            DistRaw::Gamma { shape, mean } => Dist::Gamma { shape, mean },
+            DistRaw::Uniform { min, max } => Dist::Uniform { min, max },
+            DistRaw::Weibull { shape, scale } => Dist::Weibull { shape, scale },
+            DistRaw::Empirical { p, values } => Dist::Empirical { p, values },
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Dist {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let nested = super::NESTED;
+        let mut t = toml::Table::deserialize(d)?;
+        let tag = match t.remove("dist") {
+            Some(toml::Value::String(k)) => k,
+            Some(other) => {
+                return Err(D::Error::custom(format!(
+                    "{nested}dist{nested}expected a string, found {}",
+                    other.type_str()
+                )));
+            }
+            None => return Err(D::Error::missing_field("dist")),
+        };
+        let mut outer = toml::Table::new();
+        outer.insert(tag, toml::Value::Table(t));
+        serde_path_to_error::deserialize::<_, DistRaw>(toml::Value::Table(outer))
+            .map(Dist::from)
+            .map_err(|e| {
+                // The first segment is the variant (the `dist` tag); an
+                // error without one is about the tag itself.
+                let mut path = String::new();
+                let mut segments = e.path().iter();
+                if segments.next().is_none() {
+                    path.push_str("dist");
+                }
+                for seg in segments {
+                    let is_index = matches!(seg, serde_path_to_error::Segment::Seq { .. });
+                    if !path.is_empty() && !is_index {
+                        path.push('.');
+                    }
+                    path.push_str(&seg.to_string());
+                }
+                let (path, msg) = super::split_nested(&path, e.inner().message());
+                D::Error::custom(format!("{nested}{path}{nested}{msg}"))
+            })
+    }
 }
 
 impl Dist {
@@ -104,6 +218,18 @@ impl Dist {
                     return Err(format!("min ({min}) is larger than max ({max})"));
                 }
                 pos(*max, "max")?;
+            }
+            Dist::Weibull { shape, scale } => {
+                if !(shape.is_finite() && *shape > 0.0) {
+                    return Err(format!("shape must be a finite number > 0, found {shape}"));
+                }
+                pos(*scale, "scale")?;
+                // Γ(1 + 1/k) overflows a double for k below about 0.0058.
+                if !weibull_mean_factor(*shape).is_finite() {
+                    return Err(format!(
+                        "shape {shape} is too small: the mean, scale x Γ(1 + 1/shape), is not finite"
+                    ));
+                }
             }
             Dist::Empirical { p, values } => {
                 if p.len() != values.len() || p.len() < 2 {
@@ -180,6 +306,14 @@ impl Dist {
                 min: min.as_secs_f64(),
                 width: (max.as_nanos() - min.as_nanos()) as f64 / 1e9,
             },
+            Dist::Weibull { shape, scale } => {
+                let scale = scale.as_secs_f64();
+                let d = Weibull::new(scale, *shape).map_err(|e| e.to_string())?;
+                Sampler::Weibull {
+                    d,
+                    mean: scale * weibull_mean_factor(*shape),
+                }
+            }
             Dist::Empirical { p, values } => Sampler::Empirical {
                 q: p.iter().map(|p| p / 100.0).collect(),
                 v: values.iter().map(|v| v.as_secs_f64()).collect(),
@@ -207,6 +341,11 @@ pub enum Sampler {
         min: f64,
         width: f64,
     },
+    /// Mean in seconds.
+    Weibull {
+        d: Weibull<f64>,
+        mean: f64,
+    },
     /// Cumulative probabilities in [0, 1] and the values at them, seconds.
     Empirical {
         q: Vec<f64>,
@@ -225,9 +364,26 @@ impl Sampler {
             Sampler::Uniform { min, width } => {
                 SimDuration::from_secs_f64(min + width * rng.uniform())
             }
+            Sampler::Weibull { d, .. } => SimDuration::from_secs_f64(d.sample(rng)),
             Sampler::Empirical { q, v } => {
                 SimDuration::from_secs_f64(inverse_cdf(q, v, rng.uniform()))
             }
+        }
+    }
+
+    /// A draw in seconds, not rounded to whole nanoseconds (for callers
+    /// that scale it first, such as renewal arrivals of a population). The
+    /// same draws as [`Sampler::sample`] from the same stream.
+    #[inline]
+    pub fn sample_secs(&self, rng: &mut RngStream) -> f64 {
+        match self {
+            Sampler::Constant(d) => d.as_secs_f64(),
+            Sampler::Exponential(mean) => rng.exp(*mean),
+            Sampler::Lognormal { d, .. } => d.sample(rng),
+            Sampler::Gamma { d, .. } => d.sample(rng),
+            Sampler::Uniform { min, width } => min + width * rng.uniform(),
+            Sampler::Weibull { d, .. } => d.sample(rng),
+            Sampler::Empirical { q, v } => inverse_cdf(q, v, rng.uniform()),
         }
     }
 
@@ -239,6 +395,7 @@ impl Sampler {
             Sampler::Lognormal { mu, sigma, .. } => (mu + sigma * sigma / 2.0).exp(),
             Sampler::Gamma { mean, .. } => *mean,
             Sampler::Uniform { min, width } => min + width / 2.0,
+            Sampler::Weibull { mean, .. } => *mean,
             Sampler::Empirical { q, v } => q
                 .windows(2)
                 .zip(v.windows(2))
@@ -248,10 +405,56 @@ impl Sampler {
     }
 }
 
-/// Piecewise-linear inverse CDF through the points (q[i], v[i]).
+/// Γ(1 + 1/k): the mean of a Weibull distribution of shape k and scale 1.
+pub fn weibull_mean_factor(shape: f64) -> f64 {
+    ln_gamma(1.0 + 1.0 / shape).exp()
+}
+
+/// The natural logarithm of the gamma function for x > 0, by the Lanczos
+/// approximation (Lanczos, SIAM J. Numer. Anal. B 1, 1964) with Godfrey's
+/// coefficients for g = 7 and 9 terms, and the reflection formula below
+/// 1/2. Accurate to about 1e-15 (relative to max(1, |ln Γ|)). NaN for
+/// x <= 0.
+pub fn ln_gamma(x: f64) -> f64 {
+    const G: f64 = 7.0;
+    const C: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x.is_nan() || x <= 0.0 {
+        return f64::NAN;
+    }
+    if x < 0.5 {
+        // Γ(x) Γ(1 - x) = π / sin(πx).
+        let pi = std::f64::consts::PI;
+        return (pi / (pi * x).sin()).ln() - ln_gamma(1.0 - x);
+    }
+    let x = x - 1.0;
+    let mut a = C[0];
+    let t = x + G + 0.5;
+    for (i, c) in C.iter().enumerate().skip(1) {
+        a += c / (x + i as f64);
+    }
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
+}
+
+/// Piecewise-linear inverse CDF through the points `(q[i], v[i])`.
+#[inline]
 pub fn inverse_cdf(q: &[f64], v: &[f64], u: f64) -> f64 {
-    // First index whose cumulative probability is above u.
-    let i = q.partition_point(|&x| x <= u);
+    // First index whose cumulative probability is above u; a branch-free
+    // count beats a binary search on the handful of points of a trace.
+    let i = if q.len() <= 16 {
+        q.iter().map(|&x| (x <= u) as usize).sum()
+    } else {
+        q.partition_point(|&x| x <= u)
+    };
     if i == 0 {
         return v[0];
     }
@@ -296,6 +499,10 @@ mod tests {
                 p: vec![0.0, 50.0, 100.0],
                 values: vec![ms(0), ms(100), ms(300)],
             },
+            Dist::Weibull {
+                shape: 1.5,
+                scale: ms(80),
+            },
         ];
         for d in &cases {
             d.validate(false).unwrap();
@@ -308,6 +515,58 @@ mod tests {
         }
         // The empirical mean: 0.5*(0+0.1)/2 + 0.5*(0.1+0.3)/2 = 0.125 s.
         assert!((cases[5].mean_secs() - 0.125).abs() < 1e-12);
+    }
+
+    #[test]
+    fn ln_gamma_matches_known_values() {
+        let pi = std::f64::consts::PI;
+        let cases = [
+            (0.5, pi.sqrt().ln()),
+            (1.0, 0.0),
+            (1.5, (pi.sqrt() / 2.0).ln()),
+            (2.0, 0.0),
+            (5.0, 24f64.ln()),
+            (10.5, 1_133_278.388_948_785_3f64.ln()),
+            (0.1, 9.513_507_698_668_732f64.ln()),
+            (171.0, 706.573_062_245_787_4),
+        ];
+        for (x, want) in cases {
+            let got = ln_gamma(x);
+            assert!(
+                (got - want).abs() < 1e-12 * want.abs().max(1.0),
+                "ln_gamma({x}) = {got}, want {want}"
+            );
+        }
+        assert!(ln_gamma(0.0).is_nan() && ln_gamma(-1.0).is_nan());
+        // Weibull shape 1 is the exponential: mean = scale.
+        assert!((weibull_mean_factor(1.0) - 1.0).abs() < 1e-14);
+        // Shape 2 (Rayleigh): Γ(1.5) = sqrt(pi) / 2.
+        assert!((weibull_mean_factor(2.0) - pi.sqrt() / 2.0).abs() < 1e-14);
+    }
+
+    #[test]
+    fn sample_secs_draws_what_sample_draws() {
+        let ms = SimDuration::from_millis;
+        for d in [
+            Dist::Exponential { mean: ms(3) },
+            Dist::Weibull {
+                shape: 0.7,
+                scale: ms(5),
+            },
+            Dist::Gamma {
+                shape: 0.5,
+                mean: ms(2),
+            },
+        ] {
+            let s = d.sampler().unwrap();
+            let (mut a, mut b) = (RngStream::from_seed_u64(3), RngStream::from_seed_u64(3));
+            for _ in 0..100 {
+                assert_eq!(
+                    s.sample(&mut a),
+                    SimDuration::from_secs_f64(s.sample_secs(&mut b))
+                );
+            }
+        }
     }
 
     #[test]
@@ -350,6 +609,25 @@ mod tests {
             values: vec![ms(1), ms(2), ms(3), ms(4)],
         };
         assert!(empirical_bad.validate(false).is_err());
+        for (shape, scale) in [
+            (0.0, ms(1)),
+            (f64::NAN, ms(1)),
+            (1.0, ms(0)),
+            (0.001, ms(1)),
+        ] {
+            assert!(
+                Dist::Weibull { shape, scale }.validate(false).is_err(),
+                "{shape}"
+            );
+        }
+        assert!(
+            Dist::Weibull {
+                shape: 0.3,
+                scale: ms(1)
+            }
+            .validate(false)
+            .is_ok()
+        );
     }
 
     #[test]

@@ -61,8 +61,12 @@ fn default_seed() -> u64 {
 }
 
 /// The `[workload]` table: where invocations come from.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+///
+/// Deserialized by hand (see the `Deserialize` impl below) so that an error
+/// inside a reader's keys keeps its key path (`workload.spread`), which
+/// serde's internally tagged enums lose.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum WorkloadCfg {
     /// The scenario's `[[apps]]` and `[[functions]]`, each function with its
     /// own arrival process.
@@ -78,6 +82,75 @@ pub enum WorkloadCfg {
     Huawei(crate::workload::huawei::Config),
     /// A generic CSV of invocations.
     Csv(crate::workload::generic_csv::Config),
+}
+
+/// Marks a nested key path inside an error message: `NESTED path NESTED
+/// message`, split again by [`split_nested`].
+const NESTED: char = '\u{1}';
+
+/// Deserializes `T` from a table, wrapping any error with its key path.
+fn nested<T: serde::de::DeserializeOwned, E: serde::de::Error>(t: toml::Table) -> Result<T, E> {
+    serde_path_to_error::deserialize(toml::Value::Table(t)).map_err(|e| {
+        let (path, msg) = split_nested(&e.path().to_string(), e.inner().message());
+        E::custom(format!("{NESTED}{path}{NESTED}{msg}"))
+    })
+}
+
+/// Joins an outer key path with a nested one carried in `msg`, if any.
+pub(crate) fn split_nested(outer: &str, msg: &str) -> (String, String) {
+    let msg = msg.trim();
+    if let Some(rest) = msg.strip_prefix(NESTED) {
+        if let Some((inner, m)) = rest.split_once(NESTED) {
+            let (inner, m) = split_nested(inner, m);
+            let path = match (
+                outer.is_empty() || outer == ".",
+                inner.is_empty() || inner == ".",
+            ) {
+                (true, _) => inner,
+                (false, true) => outer.to_string(),
+                (false, false) => format!("{outer}.{inner}"),
+            };
+            return (path, m);
+        }
+    }
+    (outer.to_string(), msg.replace('\n', " "))
+}
+
+impl<'de> Deserialize<'de> for WorkloadCfg {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let mut t = toml::Table::deserialize(d)?;
+        let kind = match t.remove("kind") {
+            None => "functions".to_string(),
+            Some(toml::Value::String(k)) => k,
+            Some(other) => {
+                return Err(D::Error::custom(format!(
+                    "{NESTED}kind{NESTED}expected a string, found {}",
+                    other.type_str()
+                )));
+            }
+        };
+        Ok(match kind.as_str() {
+            "functions" => {
+                if let Some(k) = t.keys().next() {
+                    return Err(D::Error::custom(format!(
+                        "{NESTED}{k}{NESTED}unknown key for kind \"functions\" (its functions are the [[functions]] tables)"
+                    )));
+                }
+                WorkloadCfg::Functions
+            }
+            "population" => WorkloadCfg::Population(nested(t)?),
+            "azure2019" => WorkloadCfg::Azure2019(nested(t)?),
+            "azure2021" => WorkloadCfg::Azure2021(nested(t)?),
+            "huawei" => WorkloadCfg::Huawei(nested(t)?),
+            "csv" => WorkloadCfg::Csv(nested(t)?),
+            other => {
+                return Err(D::Error::custom(format!(
+                    "{NESTED}kind{NESTED}unknown workload kind `{other}`, expected one of `functions`, `population`, `azure2019`, `azure2021`, `huawei`, `csv`"
+                )));
+            }
+        })
+    }
 }
 
 impl WorkloadCfg {
@@ -231,20 +304,316 @@ pub struct FunctionCfg {
     pub arrivals: ArrivalsCfg,
 }
 
-/// A function's arrival process.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+/// A function's arrival process, tagged by `kind`. See
+/// [`crate::workload::process`] for how each is generated and where it is
+/// used in the literature.
+///
+/// Deserialized through [`ArrivalsRaw`] (see the `Deserialize` impl) so
+/// that an error inside its keys keeps its key path
+/// (`functions[0].arrivals.period`), which serde's internally tagged enums
+/// lose.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum ArrivalsCfg {
     /// Poisson arrivals at `rate` ("0.9/s", "54/min").
     Poisson { rate: Rate },
+    /// Timer triggers: arrival k (from 0) at `phase + k * period + U_k *
+    /// jitter`, U_k uniform in [0, 1). `jitter < period` keeps arrivals in
+    /// order.
+    Periodic {
+        period: SimDuration,
+        #[serde(default)]
+        jitter: SimDuration,
+        #[serde(default)]
+        phase: SimDuration,
+    },
+    /// A renewal process: independent gaps drawn from `gap`, the first
+    /// arrival one gap after time 0.
+    Renewal { gap: Dist },
+    /// A two-state Markov-modulated Poisson process: Poisson arrivals at
+    /// `rates[i]` while in state i, which lasts an exponential time of mean
+    /// `mean_sojourn[i]`; started in the stationary distribution.
+    Mmpp {
+        rates: Vec<Rate>,
+        mean_sojourn: Vec<SimDuration>,
+    },
+    /// A sinusoidal rate, `rate * (1 + amplitude * cos(2 pi (t - peak) /
+    /// period))`, generated by thinning.
+    Diurnal {
+        rate: Rate,
+        amplitude: f64,
+        #[serde(default = "ArrivalsCfg::default_diurnal_period")]
+        period: SimDuration,
+        #[serde(default = "ArrivalsCfg::default_diurnal_peak")]
+        peak: SimDuration,
+    },
+    /// A piecewise-constant rate read from a CSV file `time_s,rate_per_s`
+    /// (relative to the scenario's folder).
+    Piecewise { file: String },
+}
+
+/// [`ArrivalsCfg`] as an externally tagged enum (`{ periodic = { period =
+/// "1s" } }`), which serde deserializes without buffering, so that
+/// `serde_path_to_error` sees the path of an error inside a variant.
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+enum ArrivalsRaw {
+    Poisson {
+        rate: Rate,
+    },
+    Periodic {
+        period: SimDuration,
+        #[serde(default)]
+        jitter: SimDuration,
+        #[serde(default)]
+        phase: SimDuration,
+    },
+    Renewal {
+        gap: Dist,
+    },
+    Mmpp {
+        rates: Vec<Rate>,
+        mean_sojourn: Vec<SimDuration>,
+    },
+    Diurnal {
+        rate: Rate,
+        amplitude: f64,
+        #[serde(default = "ArrivalsCfg::default_diurnal_period")]
+        period: SimDuration,
+        #[serde(default = "ArrivalsCfg::default_diurnal_peak")]
+        peak: SimDuration,
+    },
+    Piecewise {
+        file: String,
+    },
+}
+
+impl From<ArrivalsRaw> for ArrivalsCfg {
+    fn from(r: ArrivalsRaw) -> Self {
+        match r {
+            ArrivalsRaw::Poisson { rate } => ArrivalsCfg::Poisson { rate },
+            ArrivalsRaw::Periodic {
+                period,
+                jitter,
+                phase,
+            } => ArrivalsCfg::Periodic {
+                period,
+                jitter,
+                phase,
+            },
+            ArrivalsRaw::Renewal { gap } => ArrivalsCfg::Renewal { gap },
+            ArrivalsRaw::Mmpp {
+                rates,
+                mean_sojourn,
+            } => ArrivalsCfg::Mmpp {
+                rates,
+                mean_sojourn,
+            },
+            ArrivalsRaw::Diurnal {
+                rate,
+                amplitude,
+                period,
+                peak,
+            } => ArrivalsCfg::Diurnal {
+                rate,
+                amplitude,
+                period,
+                peak,
+            },
+            ArrivalsRaw::Piecewise { file } => ArrivalsCfg::Piecewise { file },
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ArrivalsCfg {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let mut t = toml::Table::deserialize(d)?;
+        let kind = match t.remove("kind") {
+            Some(toml::Value::String(k)) => k,
+            Some(other) => {
+                return Err(D::Error::custom(format!(
+                    "{NESTED}kind{NESTED}expected a string, found {}",
+                    other.type_str()
+                )));
+            }
+            None => return Err(D::Error::missing_field("kind")),
+        };
+        let mut outer = toml::Table::new();
+        outer.insert(kind, toml::Value::Table(t));
+        serde_path_to_error::deserialize::<_, ArrivalsRaw>(toml::Value::Table(outer))
+            .map(ArrivalsCfg::from)
+            .map_err(|e| {
+                // The first segment is the variant (the kind); an error
+                // without one is about the kind itself.
+                let mut path = String::new();
+                let mut segments = e.path().iter();
+                if segments.next().is_none() {
+                    path.push_str("kind");
+                }
+                for seg in segments {
+                    let is_index = matches!(seg, serde_path_to_error::Segment::Seq { .. });
+                    if !path.is_empty() && !is_index {
+                        path.push('.');
+                    }
+                    path.push_str(&seg.to_string());
+                }
+                let (path, msg) = split_nested(&path, e.inner().message());
+                D::Error::custom(format!("{NESTED}{path}{NESTED}{msg}"))
+            })
+    }
 }
 
 impl ArrivalsCfg {
-    /// Mean arrivals per second.
+    fn default_diurnal_period() -> SimDuration {
+        SimDuration::from_secs(86_400)
+    }
+
+    /// 14:00 after the start of each period: a mid-afternoon peak, a
+    /// convention rather than a fitted value.
+    fn default_diurnal_peak() -> SimDuration {
+        SimDuration::from_secs(14 * 3600)
+    }
+
+    /// The long-run mean number of arrivals per second. For `renewal`, one
+    /// over the gap's mean; for `mmpp`, the state rates weighted by the
+    /// stationary probabilities (proportional to the mean sojourns). NaN for
+    /// `piecewise`, whose rates are in a file (see
+    /// [`crate::workload::process::Process::mean_rate`]).
     pub fn mean_rate(&self) -> f64 {
         match self {
             ArrivalsCfg::Poisson { rate } => rate.per_sec(),
+            ArrivalsCfg::Periodic { period, .. } => 1.0 / period.as_secs_f64(),
+            ArrivalsCfg::Renewal { gap } => 1.0 / gap.mean_secs(),
+            ArrivalsCfg::Mmpp {
+                rates,
+                mean_sojourn,
+            } => {
+                let total: f64 = mean_sojourn.iter().map(|m| m.as_secs_f64()).sum();
+                rates
+                    .iter()
+                    .zip(mean_sojourn)
+                    .map(|(r, m)| r.per_sec() * m.as_secs_f64() / total)
+                    .sum()
+            }
+            ArrivalsCfg::Diurnal { rate, .. } => rate.per_sec(),
+            ArrivalsCfg::Piecewise { .. } => f64::NAN,
         }
+    }
+
+    /// Checks what serde cannot; Err(key below `arrivals`, message), such
+    /// as `("jitter", "...")` or `("rates[1]", "...")`.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        let bad = |k: &str, m: String| Err((k.to_string(), m));
+        let positive_rate = |r: &Rate| r.per_sec() > 0.0 && r.per_sec().is_finite();
+        match self {
+            ArrivalsCfg::Poisson { rate } => {
+                if !positive_rate(rate) {
+                    return bad("rate", "must be greater than zero".into());
+                }
+            }
+            ArrivalsCfg::Periodic {
+                period,
+                jitter,
+                phase: _,
+            } => {
+                if period.is_zero() {
+                    return bad("period", "must be greater than zero".into());
+                }
+                if jitter >= period {
+                    return bad(
+                        "jitter",
+                        format!(
+                            "must be less than period ({period}), so that arrivals stay in order; found {jitter}"
+                        ),
+                    );
+                }
+            }
+            ArrivalsCfg::Renewal { gap } => {
+                gap.validate(false).map_err(|m| ("gap".to_string(), m))?;
+                let m = gap.mean_secs();
+                if !(m.is_finite() && m > 0.0) {
+                    return bad(
+                        "gap",
+                        format!("the mean gap must be finite and greater than zero, found {m} s"),
+                    );
+                }
+            }
+            ArrivalsCfg::Mmpp {
+                rates,
+                mean_sojourn,
+            } => {
+                if rates.len() != 2 {
+                    return bad(
+                        "rates",
+                        format!(
+                            "expected two rates, one per state (such as [\"10/s\", \"0.1/s\"]), found {}",
+                            rates.len()
+                        ),
+                    );
+                }
+                if let Some(i) = rates.iter().position(|r| !r.per_sec().is_finite()) {
+                    return bad(&format!("rates[{i}]"), "must be finite".into());
+                }
+                if rates.iter().all(|r| r.per_sec() <= 0.0) {
+                    return bad(
+                        "rates",
+                        "at most one state may have rate zero; both are zero".into(),
+                    );
+                }
+                if mean_sojourn.len() != 2 {
+                    return bad(
+                        "mean_sojourn",
+                        format!(
+                            "expected two durations, one per state (such as [\"30s\", \"5m\"]), found {}",
+                            mean_sojourn.len()
+                        ),
+                    );
+                }
+                if let Some(i) = mean_sojourn.iter().position(|m| m.is_zero()) {
+                    return bad(
+                        &format!("mean_sojourn[{i}]"),
+                        "must be greater than zero".into(),
+                    );
+                }
+            }
+            ArrivalsCfg::Diurnal {
+                rate,
+                amplitude,
+                period,
+                peak,
+            } => {
+                if !positive_rate(rate) {
+                    return bad("rate", "must be greater than zero".into());
+                }
+                if !(0.0..=1.0).contains(amplitude) {
+                    return bad(
+                        "amplitude",
+                        format!("expected a number from 0 to 1, found {amplitude}"),
+                    );
+                }
+                if period.is_zero() {
+                    return bad("period", "must be greater than zero".into());
+                }
+                if peak >= period {
+                    return bad(
+                        "peak",
+                        format!(
+                            "is the time of the peak within each period (default 14h); expected less than period ({period}), found {peak}; set peak as well"
+                        ),
+                    );
+                }
+            }
+            ArrivalsCfg::Piecewise { file } => {
+                if file.trim().is_empty() {
+                    return bad(
+                        "file",
+                        "expected the path of a CSV file with header time_s,rate_per_s".into(),
+                    );
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -386,8 +755,8 @@ fn deserialize_str(text: &str, origin: &str) -> Result<Scenario> {
 /// as a key path (`file: hosts.count: missing required key`) since it has no
 /// line of its own.
 pub(crate) fn toml_error(text: &str, origin: &str, path: &str, e: &toml::de::Error) -> Error {
-    let raw = e.message().trim();
-    if let Some(rest) = raw.strip_prefix("missing field `") {
+    let (path, msg) = split_nested(path, e.message());
+    if let Some(rest) = msg.strip_prefix("missing field `") {
         if let Some(field) = rest.strip_suffix('`') {
             let key = if path.is_empty() || path == "." {
                 field.to_string()
@@ -405,7 +774,6 @@ pub(crate) fn toml_error(text: &str, origin: &str, path: &str, e: &toml::de::Err
     if !path.is_empty() && path != "." {
         place = format!("{place}: {path}");
     }
-    let msg = e.message().trim().replace('\n', " ");
     Error::input(place, msg)
 }
 
@@ -550,15 +918,8 @@ pub fn validate(s: &Scenario, origin: &str, prefix: &str) -> Result<()> {
             }
         }
         f.exec.validate(false).map_err(|m| err(&at("exec"), m))?;
-        match &f.arrivals {
-            ArrivalsCfg::Poisson { rate } => {
-                if !(rate.per_sec() > 0.0 && rate.per_sec().is_finite()) {
-                    return Err(err(
-                        &at("arrivals.rate"),
-                        "must be greater than zero".into(),
-                    ));
-                }
-            }
+        if let Err((key, msg)) = f.arrivals.validate() {
+            return Err(err(&at(&format!("arrivals.{key}")), msg));
         }
     }
     if let Some(sw) = &s.sweep {

@@ -186,7 +186,7 @@ impl Iterator for Arrivals {
 impl Arrivals {
     pub fn stats(&self) -> WorkloadStats {
         match self {
-            Arrivals::Synthetic(_) => WorkloadStats::default(),
+            Arrivals::Synthetic(r) => r.stats(),
             Arrivals::Azure2019(r) => r.stats(),
             Arrivals::Azure2021(r) => r.stats(),
             Arrivals::Huawei(r) => r.stats(),
@@ -220,7 +220,11 @@ pub fn open(s: &Scenario, ctx: &Context, streams: &Streams) -> Result<Workload> 
             let procs = s
                 .functions
                 .iter()
-                .map(|f| synthetic::FnSource::new(&f.name, &f.arrivals, &f.exec, ctx, streams))
+                .enumerate()
+                .map(|(i, f)| {
+                    let key = format!("functions[{i}].arrivals");
+                    synthetic::FnSource::new(&f.name, &key, &f.arrivals, &f.exec, ctx, streams)
+                })
                 .collect::<Result<Vec<_>>>()?;
             (
                 table,

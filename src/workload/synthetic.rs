@@ -17,7 +17,7 @@ use crate::scenario::{ArrivalsCfg, Dist, Sampler};
 use crate::time::SimTime;
 
 use super::process::Process;
-use super::{Context, Invocation};
+use super::{Context, Invocation, TraceFile, WorkloadStats};
 
 /// One function's arrivals and execution times.
 pub struct FnSource {
@@ -29,15 +29,16 @@ pub struct FnSource {
 
 impl FnSource {
     /// The source of a function `name` with its own process and execution
-    /// time distribution.
+    /// time distribution; `key` names its `arrivals` table in errors.
     pub fn new(
         name: &str,
+        key: &str,
         arrivals: &ArrivalsCfg,
         exec: &Dist,
         ctx: &Context,
         streams: &Streams,
     ) -> Result<FnSource> {
-        let process = Process::new(arrivals, 1.0, ctx)?;
+        let process = Process::new_at(arrivals, 1.0, ctx, key)?;
         let exec = exec
             .sampler()
             .map_err(|m| Error::input(format!("function {name}: exec"), m))?;
@@ -67,11 +68,27 @@ pub struct Merge {
     heap: BinaryHeap<Reverse<(SimTime, u32)>>,
     horizon: SimTime,
     next_id: u64,
+    /// Rate files read by the processes, for the manifest.
+    files: Vec<TraceFile>,
+}
+
+impl Merge {
+    /// The files the processes read (piecewise rate files).
+    pub fn stats(&self) -> WorkloadStats {
+        WorkloadStats {
+            files: self.files.clone(),
+            ..WorkloadStats::default()
+        }
+    }
 }
 
 impl Merge {
     /// Merges `sources`; source `i` is function `i` of the run.
     pub fn new(mut sources: Vec<FnSource>, horizon: SimTime) -> Merge {
+        let files = sources
+            .iter()
+            .filter_map(|s| s.process.trace_file().cloned())
+            .collect();
         let mut heap = BinaryHeap::with_capacity(sources.len());
         for (i, src) in sources.iter_mut().enumerate() {
             if let Some(t) = src.next_time() {
@@ -85,6 +102,7 @@ impl Merge {
             heap,
             horizon,
             next_id: 0,
+            files,
         }
     }
 }

@@ -124,12 +124,13 @@ impl Span {
 /// [`Spans::seal`]; the sealed histograms are exactly those of recording each
 /// span of each invocation.
 #[derive(Clone, Debug)]
+#[repr(C)] // `direct`, the hot field, first: next to the counts.
 pub struct Spans {
+    direct: Span,
     pub queue: Span,
     pub start: Span,
     pub exec: Span,
     pub latency: Span,
-    direct: Span,
 }
 
 impl Spans {
@@ -189,6 +190,7 @@ pub struct FnCounts {
 
 /// Everything recorded for one function.
 #[derive(Clone, Debug)]
+#[repr(C)] // counts, then the spans with their hot `direct` first.
 pub struct FnMetrics {
     pub counts: FnCounts,
     pub spans: Spans,

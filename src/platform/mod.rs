@@ -195,12 +195,13 @@ struct Instance {
     timer_armed: bool,
     expires_at: SimTime,
     job: Option<Job>,
-    // Links in the app's idle list (most recent first) and the host's idle
-    // list (least recent first).
+    /// Order of going idle (for least-recently-used eviction).
+    idle_seq: u64,
+    /// Position in its host's instance list.
+    host_pos: u32,
+    // Links in the app's idle list (most recent first).
     app_prev: u32,
     app_next: u32,
-    host_prev: u32,
-    host_next: u32,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -229,7 +230,11 @@ pub struct Platform {
     insts: Vec<Instance>,
     free_slots: Vec<u32>,
     app_idle: Vec<List>,
-    host_idle: Vec<List>,
+    /// Every live instance of each host, in no order: scanned only when
+    /// idle instances must be evicted for memory, which is rare, so that
+    /// going idle and busy (at every invocation) touches no host list.
+    host_insts: Vec<Vec<u32>>,
+    next_idle_seq: u64,
     app_queue: Vec<VecDeque<Waiting>>,
     /// Every queued ticket in arrival order with its app; entries already
     /// served through their app's queue are skipped lazily.
@@ -252,7 +257,8 @@ impl Platform {
             insts: Vec::new(),
             free_slots: Vec::new(),
             app_idle: vec![List::EMPTY; apps],
-            host_idle: vec![List::EMPTY; cfg.hosts],
+            host_insts: vec![Vec::new(); cfg.hosts],
+            next_idle_seq: 0,
             app_queue: vec![VecDeque::new(); apps],
             order: VecDeque::new(),
             next_ticket: 0,
@@ -483,8 +489,8 @@ impl Platform {
                     job: None,
                     app_prev: NIL,
                     app_next: NIL,
-                    host_prev: NIL,
-                    host_next: NIL,
+                    idle_seq: 0,
+                    host_pos: 0,
                 });
                 (self.insts.len() - 1) as u32
             }
@@ -493,6 +499,8 @@ impl Platform {
         inst.state = State::Starting;
         inst.app = app;
         inst.host = host;
+        inst.host_pos = self.host_insts[host as usize].len() as u32;
+        self.host_insts[host as usize].push(slot);
         inst.timer_armed = false;
         inst.job = Some(Job {
             inv,
@@ -522,11 +530,14 @@ impl Platform {
         }
         let h = self.hosts.first_reclaimable(mb)?;
         while self.hosts.free_mb(h) < mb {
-            let victim = self.host_idle[h as usize].head;
-            debug_assert!(victim != NIL, "reclaimable host without idle instances");
-            if victim == NIL {
-                return None;
-            }
+            // The least recently used idle instance of the host.
+            let victim = self.host_insts[h as usize]
+                .iter()
+                .copied()
+                .filter(|&i| self.insts[i as usize].state == State::Idle)
+                .min_by_key(|&i| self.insts[i as usize].idle_seq);
+            debug_assert!(victim.is_some(), "reclaimable host without idle instances");
+            let victim = victim?;
             self.evict(victim, EvictReason::Pressure, out);
         }
         Some(h)
@@ -545,6 +556,13 @@ impl Platform {
         self.hosts.release_idle(host, mb);
         self.gauges.idle -= 1;
         self.gauges.idle_mb -= mb;
+        // Leave the host's instance list (swap-remove, fixing the moved one).
+        let pos = self.insts[slot as usize].host_pos as usize;
+        let list = &mut self.host_insts[host as usize];
+        list.swap_remove(pos);
+        if let Some(&moved) = list.get(pos) {
+            self.insts[moved as usize].host_pos = pos as u32;
+        }
         let inst = &mut self.insts[slot as usize];
         inst.state = State::Free;
         inst.generation = inst.generation.wrapping_add(1);
@@ -630,10 +648,7 @@ impl Platform {
     }
 
     fn push_idle(&mut self, slot: u32) {
-        let (app, host) = {
-            let i = &self.insts[slot as usize];
-            (i.app as usize, i.host as usize)
-        };
+        let app = self.insts[slot as usize].app as usize;
         // App list: push front (most recently used first).
         let head = self.app_idle[app].head;
         {
@@ -647,32 +662,15 @@ impl Platform {
             self.app_idle[app].tail = slot;
         }
         self.app_idle[app].head = slot;
-        // Host list: push back (least recently used first).
-        let tail = self.host_idle[host].tail;
-        {
-            let i = &mut self.insts[slot as usize];
-            i.host_next = NIL;
-            i.host_prev = tail;
-        }
-        if tail != NIL {
-            self.insts[tail as usize].host_next = slot;
-        } else {
-            self.host_idle[host].head = slot;
-        }
-        self.host_idle[host].tail = slot;
+        let seq = self.next_idle_seq;
+        self.next_idle_seq += 1;
+        self.insts[slot as usize].idle_seq = seq;
     }
 
     fn unlink_idle(&mut self, slot: u32) {
-        let (app, host, ap, an, hp, hn) = {
+        let (app, ap, an) = {
             let i = &self.insts[slot as usize];
-            (
-                i.app as usize,
-                i.host as usize,
-                i.app_prev,
-                i.app_next,
-                i.host_prev,
-                i.host_next,
-            )
+            (i.app as usize, i.app_prev, i.app_next)
         };
         if ap != NIL {
             self.insts[ap as usize].app_next = an;
@@ -684,21 +682,9 @@ impl Platform {
         } else {
             self.app_idle[app].tail = ap;
         }
-        if hp != NIL {
-            self.insts[hp as usize].host_next = hn;
-        } else {
-            self.host_idle[host].head = hn;
-        }
-        if hn != NIL {
-            self.insts[hn as usize].host_prev = hp;
-        } else {
-            self.host_idle[host].tail = hp;
-        }
         let i = &mut self.insts[slot as usize];
         i.app_prev = NIL;
         i.app_next = NIL;
-        i.host_prev = NIL;
-        i.host_next = NIL;
     }
 
     /// Checks every internal invariant; used by tests after each event.
@@ -753,6 +739,15 @@ impl Platform {
             }
             if self.hosts.idle_mb(hi) != idle[i] || self.hosts.instances(hi) != count[i] {
                 return Err(format!("host {i} idle memory or count out of step"));
+            }
+            let list = &self.host_insts[i];
+            if list.len() != count[i] as usize
+                || list.iter().enumerate().any(|(p, &slot)| {
+                    let inst = &self.insts[slot as usize];
+                    inst.host != hi || inst.host_pos as usize != p || inst.state == State::Free
+                })
+            {
+                return Err(format!("host {i} instance list out of step"));
             }
         }
         if g != self.gauges {

@@ -207,6 +207,11 @@ pub struct Counters {
     pub rejected_queue_full: u64,
     pub rejected_timeout: u64,
     pub instances_started: u64,
+    /// Instances started ahead of demand (pre-warms), and of those, the
+    /// ones that served an invocation and the ones evicted unused.
+    pub prewarm_started: u64,
+    pub prewarm_used: u64,
+    pub prewarm_wasted: u64,
     pub evicted_keepalive: u64,
     pub evicted_pressure: u64,
 }
@@ -333,8 +338,11 @@ impl Metrics {
     }
 
     #[inline]
-    pub fn started(&mut self) {
+    pub fn started(&mut self, prewarm: bool) {
         self.counters.instances_started += 1;
+        if prewarm {
+            self.counters.prewarm_started += 1;
+        }
     }
 
     /// Ends recording: call once after the last event, before reading the

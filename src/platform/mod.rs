@@ -43,7 +43,7 @@ pub mod hosts;
 
 use std::collections::VecDeque;
 
-use crate::policy::{KeepAlive, KeepDecision, Placement};
+use crate::policy::{Eviction, IdleInstance, KeepAlive, KeepDecision, Placement};
 use crate::time::{SimDuration, SimTime};
 use crate::workload::Invocation;
 use hosts::Hosts;
@@ -66,6 +66,8 @@ pub enum Event {
     KeepAlive(InstanceId),
     /// A queue timeout armed by [`Action::ArmQueueTimeout`] fired.
     QueueTimeout(u64),
+    /// A pre-warm armed by [`Action::ArmPrewarm`] is due for this app.
+    Prewarm(u32),
 }
 
 /// Why an instance was evicted.
@@ -103,10 +105,12 @@ pub struct Completion {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
     /// Start a new instance of `app` on `host`; report [`Event::Ready`].
+    /// `prewarm`: started ahead of demand, with no invocation waiting.
     Start {
         instance: InstanceId,
         app: u32,
         host: u32,
+        prewarm: bool,
     },
     /// Run `exec` of work on the instance; report [`Event::Done`].
     Execute {
@@ -129,6 +133,19 @@ pub enum Action {
         app: u32,
         host: u32,
         reason: EvictReason,
+    },
+    /// Report [`Event::Prewarm`] for `app` at `at`.
+    ArmPrewarm {
+        app: u32,
+        at: SimTime,
+    },
+    /// A pre-warmed instance of `app` served its first invocation.
+    PrewarmUsed {
+        app: u32,
+    },
+    /// A pre-warmed instance of `app` was evicted without serving any.
+    PrewarmWasted {
+        app: u32,
     },
     /// The invocation waits in the queue.
     Queued {
@@ -166,6 +183,22 @@ pub struct PlatformConfig {
     pub queue_timeout: SimDuration,
     /// Evict idle instances when a new one needs their memory.
     pub evict_for_memory: bool,
+    /// Which idle instance of an app serves an arrival.
+    pub warm: WarmSelect,
+}
+
+/// Which idle instance of an app serves an arrival.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WarmSelect {
+    /// The one that went idle last: keeps few instances busy, so that the
+    /// others age out under a keep-alive timer (the usual platform choice).
+    #[default]
+    MostRecentlyUsed,
+    /// The one idle longest: spreads use over all instances.
+    LeastRecentlyUsed,
+    /// The one started last.
+    Newest,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -195,6 +228,13 @@ struct Instance {
     timer_armed: bool,
     expires_at: SimTime,
     job: Option<Job>,
+    /// When it was started, and when it first went idle (MAX: not yet).
+    created: SimTime,
+    first_idle: SimTime,
+    /// Pre-warmed and not used yet.
+    prewarmed: bool,
+    /// Eviction priority, set when it goes idle (lowest evicted first).
+    priority: f64,
     /// Order of going idle (for least-recently-used eviction).
     idle_seq: u64,
     /// Position in its host's instance list.
@@ -243,6 +283,7 @@ pub struct Platform {
     gauges: Gauges,
     placement: Box<dyn Placement>,
     keepalive: Box<dyn KeepAlive>,
+    eviction: Box<dyn Eviction>,
 }
 
 impl Platform {
@@ -250,6 +291,7 @@ impl Platform {
         cfg: PlatformConfig,
         placement: Box<dyn Placement>,
         keepalive: Box<dyn KeepAlive>,
+        eviction: Box<dyn Eviction>,
     ) -> Self {
         let apps = cfg.app_memory_mb.len();
         Platform {
@@ -265,6 +307,7 @@ impl Platform {
             gauges: Gauges::default(),
             placement,
             keepalive,
+            eviction,
             cfg,
         }
     }
@@ -292,7 +335,7 @@ impl Platform {
     pub fn arrival(&mut self, now: SimTime, inv: Invocation, out: &mut Vec<Action>) {
         let app = self.cfg.fn_app[inv.function as usize];
         self.keepalive.on_arrival(app, now);
-        let idle = self.app_idle[app as usize].head;
+        let idle = self.pick_warm(app);
         if idle != NIL {
             self.take_idle(idle);
             self.run_warm(idle, inv, now, out);
@@ -310,6 +353,10 @@ impl Platform {
         match ev {
             Event::Ready(id) => {
                 if let Some(slot) = self.live(id, State::Starting) {
+                    if self.insts[slot as usize].job.is_none() {
+                        self.prewarm_ready(slot, now, out);
+                        return;
+                    }
                     let inst = &mut self.insts[slot as usize];
                     inst.state = State::Busy;
                     let mb = self.cfg.app_memory_mb[inst.app as usize];
@@ -347,7 +394,59 @@ impl Platform {
                 }
             }
             Event::QueueTimeout(ticket) => self.timeout(ticket, out),
+            Event::Prewarm(app) => self.prewarm_start(app, now, out),
         }
+    }
+
+    /// The idle instance of `app` that serves the next arrival, or NIL.
+    #[inline]
+    fn pick_warm(&self, app: u32) -> u32 {
+        let list = self.app_idle[app as usize];
+        match self.cfg.warm {
+            WarmSelect::MostRecentlyUsed => list.head,
+            WarmSelect::LeastRecentlyUsed => list.tail,
+            WarmSelect::Newest => {
+                // O(idle instances of the app), documented.
+                let mut best = NIL;
+                let mut cur = list.head;
+                while cur != NIL {
+                    let i = &self.insts[cur as usize];
+                    if best == NIL || i.created > self.insts[best as usize].created {
+                        best = cur;
+                    }
+                    cur = i.app_next;
+                }
+                best
+            }
+        }
+    }
+
+    /// A pre-warm is due: start an instance of `app` with no invocation, if
+    /// a host has free memory (a pre-warm never evicts).
+    fn prewarm_start(&mut self, app: u32, now: SimTime, out: &mut Vec<Action>) {
+        let mb = self.cfg.app_memory_mb[app as usize];
+        let Some(host) = self.placement.place(&self.hosts, app, mb) else {
+            return;
+        };
+        self.new_instance(app, host, None, now, out);
+    }
+
+    /// A pre-warmed instance is ready: serve the app's queue, or go idle for
+    /// as long as the keep-alive policy says.
+    fn prewarm_ready(&mut self, slot: u32, now: SimTime, out: &mut Vec<Action>) {
+        let app = self.insts[slot as usize].app;
+        let mb = self.cfg.app_memory_mb[app as usize];
+        self.gauges.starting -= 1;
+        self.gauges.starting_mb -= mb;
+        self.insts[slot as usize].prewarmed = true;
+        if let Some(w) = self.app_queue[app as usize].pop_front() {
+            self.gauges.queued -= 1;
+            self.run_warm(slot, w.inv, now, out);
+            return;
+        }
+        let keep = self.keepalive.prewarmed_keep(app, now);
+        self.go_idle(slot, now, keep, out);
+        self.drain_queue(now, out);
     }
 
     /// The slot of `id` if it is current and in `state`.
@@ -375,7 +474,6 @@ impl Platform {
     fn finish(&mut self, slot: u32, now: SimTime, out: &mut Vec<Action>) {
         let inst = &mut self.insts[slot as usize];
         let app = inst.app;
-        let host = inst.host;
         let job = inst.job.take().expect("a busy instance has a job");
         out.push(Action::Completed(Completion {
             inv: job.inv,
@@ -396,41 +494,68 @@ impl Platform {
         let mb = self.cfg.app_memory_mb[app as usize];
         self.gauges.busy -= 1;
         self.gauges.busy_mb -= mb;
-        match self.keepalive.on_idle(app, now) {
-            KeepDecision::Keep(ttl) if !ttl.is_zero() => {
-                let inst = &mut self.insts[slot as usize];
-                inst.state = State::Idle;
-                inst.expires_at = now + ttl;
-                let arm = !inst.timer_armed;
-                inst.timer_armed = true;
-                self.gauges.idle += 1;
-                self.gauges.idle_mb += mb;
-                self.hosts.mark_idle(host, mb);
-                self.push_idle(slot);
-                if arm {
-                    out.push(Action::ArmKeepAlive {
-                        instance: self.id(slot),
-                        at: now + ttl,
-                    });
-                }
-            }
-            _ => {
-                // Evicted straight from busy: account it as idle for an
-                // instant so that eviction has one path.
-                self.insts[slot as usize].state = State::Idle;
-                self.gauges.idle += 1;
-                self.gauges.idle_mb += mb;
-                self.hosts.mark_idle(host, mb);
-                self.push_idle(slot);
-                self.evict(slot, EvictReason::KeepAlive, out);
+        let inst = &mut self.insts[slot as usize];
+        if inst.first_idle == SimTime::MAX {
+            inst.first_idle = now;
+        }
+        let view = IdleInstance {
+            created: inst.created,
+            first_idle: inst.first_idle,
+        };
+        match self.keepalive.on_idle(app, now, view) {
+            KeepDecision::Keep(ttl) => self.go_idle(slot, now, ttl, out),
+            KeepDecision::Evict => self.go_idle(slot, now, SimDuration::ZERO, out),
+            KeepDecision::Prewarm { after, keep: _ } => {
+                self.go_idle(slot, now, SimDuration::ZERO, out);
+                out.push(Action::ArmPrewarm {
+                    app,
+                    at: now + after,
+                });
             }
         }
         self.drain_queue(now, out);
     }
 
+    /// Puts a (no longer busy or starting) instance in the idle lists for
+    /// `keep`, arming its timer; zero evicts it at once (through the idle
+    /// state, so that eviction has one path).
+    fn go_idle(&mut self, slot: u32, now: SimTime, keep: SimDuration, out: &mut Vec<Action>) {
+        let (app, host) = {
+            let i = &self.insts[slot as usize];
+            (i.app, i.host)
+        };
+        let mb = self.cfg.app_memory_mb[app as usize];
+        let inst = &mut self.insts[slot as usize];
+        inst.state = State::Idle;
+        inst.expires_at = now + keep;
+        let arm = !inst.timer_armed && !keep.is_zero();
+        if arm {
+            inst.timer_armed = true;
+        }
+        self.gauges.idle += 1;
+        self.gauges.idle_mb += mb;
+        self.hosts.mark_idle(host, mb);
+        self.push_idle(slot, now);
+        if keep.is_zero() {
+            self.evict(slot, EvictReason::KeepAlive, out);
+        } else if arm {
+            out.push(Action::ArmKeepAlive {
+                instance: self.id(slot),
+                at: now + keep,
+            });
+        }
+    }
+
     /// Runs `inv` on an instance that is not in any idle list.
     #[inline]
     fn run_warm(&mut self, slot: u32, inv: Invocation, now: SimTime, out: &mut Vec<Action>) {
+        let inst = &mut self.insts[slot as usize];
+        if inst.prewarmed {
+            inst.prewarmed = false;
+            out.push(Action::PrewarmUsed { app: inst.app });
+        }
+        let app = inst.app;
+        self.eviction.on_use(app, now);
         let inst = &mut self.insts[slot as usize];
         inst.state = State::Busy;
         inst.job = Some(Job {
@@ -474,6 +599,21 @@ impl Platform {
         let Some(host) = self.find_host(app, out) else {
             return false;
         };
+        self.eviction.on_use(app, now);
+        self.new_instance(app, host, Some(inv), now, out);
+        true
+    }
+
+    /// Starts an instance of `app` on `host` (which has room): for `inv`
+    /// (a cold start), or with no invocation (a pre-warm).
+    fn new_instance(
+        &mut self,
+        app: u32,
+        host: u32,
+        inv: Option<Invocation>,
+        now: SimTime,
+        out: &mut Vec<Action>,
+    ) {
         let mb = self.cfg.app_memory_mb[app as usize];
         self.hosts.alloc(host, mb);
         let slot = match self.free_slots.pop() {
@@ -487,6 +627,10 @@ impl Platform {
                     timer_armed: false,
                     expires_at: SimTime::ZERO,
                     job: None,
+                    created: SimTime::ZERO,
+                    first_idle: SimTime::MAX,
+                    prewarmed: false,
+                    priority: 0.0,
                     app_prev: NIL,
                     app_next: NIL,
                     idle_seq: 0,
@@ -502,7 +646,10 @@ impl Platform {
         inst.host_pos = self.host_insts[host as usize].len() as u32;
         self.host_insts[host as usize].push(slot);
         inst.timer_armed = false;
-        inst.job = Some(Job {
+        inst.created = now;
+        inst.first_idle = SimTime::MAX;
+        inst.prewarmed = false;
+        inst.job = inv.map(|inv| Job {
             inv,
             dispatched: now,
             exec_start: now,
@@ -514,8 +661,8 @@ impl Platform {
             instance: self.id(slot),
             app,
             host,
+            prewarm: inv.is_none(),
         });
-        true
     }
 
     /// A host for a new instance of `app`, evicting idle instances if the
@@ -530,15 +677,23 @@ impl Platform {
         }
         let h = self.hosts.first_reclaimable(mb)?;
         while self.hosts.free_mb(h) < mb {
-            // The least recently used idle instance of the host.
+            // The idle instance of the host with the lowest eviction
+            // priority, the one idle longest among equals.
             let victim = self.host_insts[h as usize]
                 .iter()
                 .copied()
                 .filter(|&i| self.insts[i as usize].state == State::Idle)
-                .min_by_key(|&i| self.insts[i as usize].idle_seq);
+                .min_by(|&a, &b| {
+                    let (a, b) = (&self.insts[a as usize], &self.insts[b as usize]);
+                    a.priority
+                        .total_cmp(&b.priority)
+                        .then(a.idle_seq.cmp(&b.idle_seq))
+                });
             debug_assert!(victim.is_some(), "reclaimable host without idle instances");
             let victim = victim?;
+            let priority = self.insts[victim as usize].priority;
             self.evict(victim, EvictReason::Pressure, out);
+            self.eviction.on_evict(priority);
         }
         Some(h)
     }
@@ -563,8 +718,12 @@ impl Platform {
         if let Some(&moved) = list.get(pos) {
             self.insts[moved as usize].host_pos = pos as u32;
         }
+        if self.insts[slot as usize].prewarmed {
+            out.push(Action::PrewarmWasted { app });
+        }
         let inst = &mut self.insts[slot as usize];
         inst.state = State::Free;
+        inst.prewarmed = false;
         inst.generation = inst.generation.wrapping_add(1);
         inst.timer_armed = false;
         self.free_slots.push(slot);
@@ -647,8 +806,9 @@ impl Platform {
         }
     }
 
-    fn push_idle(&mut self, slot: u32) {
+    fn push_idle(&mut self, slot: u32, now: SimTime) {
         let app = self.insts[slot as usize].app as usize;
+        self.insts[slot as usize].priority = self.eviction.priority(app as u32, now);
         // App list: push front (most recently used first).
         let head = self.app_idle[app].head;
         {
@@ -722,7 +882,12 @@ impl Platform {
                 }
                 State::Free => {}
             }
-            if (inst.state == State::Idle) == inst.job.is_some() {
+            let job_ok = match inst.state {
+                State::Busy => inst.job.is_some(),
+                State::Idle => inst.job.is_none(),
+                _ => true,
+            };
+            if !job_ok {
                 return Err(format!(
                     "instance in {:?} with job {:?}",
                     inst.state, inst.job
@@ -778,7 +943,7 @@ impl Platform {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{first_fit::FirstFit, fixed_ttl::FixedTtl};
+    use crate::policy::{first_fit::FirstFit, fixed_ttl::FixedTtl, lru::Lru};
 
     fn platform(hosts: usize, host_mb: u64, mem: &[u64], ttl: u64, qlen: u32) -> Platform {
         Platform::new(
@@ -790,11 +955,14 @@ mod tests {
                 queue_max_len: qlen,
                 queue_timeout: SimDuration::from_secs(10),
                 evict_for_memory: true,
+                warm: WarmSelect::MostRecentlyUsed,
             },
             Box::new(FirstFit),
             Box::new(FixedTtl {
                 ttl: SimDuration::from_secs(ttl),
+                reset: Default::default(),
             }),
+            Box::new(Lru),
         )
     }
 

@@ -10,11 +10,16 @@
 
 pub mod first_fit;
 pub mod fixed_ttl;
+pub mod greedy_dual;
+pub mod hybrid_histogram;
+pub mod lru;
 pub mod scale_to_zero;
 
+use crate::engine::Streams;
 use crate::platform::hosts::Hosts;
-use crate::scenario::{KeepAliveCfg, PlacementCfg};
+use crate::scenario::{EvictionCfg, KeepAliveCfg, PlacementCfg};
 use crate::time::{SimDuration, SimTime};
+use crate::workload::AppInfo;
 
 /// Chooses the host for a new instance.
 pub trait Placement: Send {
@@ -31,6 +36,22 @@ pub enum KeepDecision {
     Keep(SimDuration),
     /// Evict it now.
     Evict,
+    /// Unload it now, start a fresh instance of the app `after` from now (a
+    /// pre-warm), and keep that one idle for `keep` once it is ready: the
+    /// pre-warm window of the hybrid histogram policy.
+    Prewarm {
+        after: SimDuration,
+        keep: SimDuration,
+    },
+}
+
+/// What a keep-alive policy may know of the instance that went idle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdleInstance {
+    /// When it was started.
+    pub created: SimTime,
+    /// When it first went idle (now, the first time).
+    pub first_idle: SimTime,
 }
 
 /// Decides how long idle instances live.
@@ -38,18 +59,50 @@ pub trait KeepAlive: Send {
     /// An invocation of `app` arrived (for policies that learn from arrivals).
     fn on_arrival(&mut self, _app: u32, _now: SimTime) {}
     /// An instance of `app` went idle at `now`.
-    fn on_idle(&mut self, app: u32, now: SimTime) -> KeepDecision;
+    fn on_idle(&mut self, app: u32, now: SimTime, inst: IdleInstance) -> KeepDecision;
+    /// How long a pre-warmed instance of `app` (see [`KeepDecision::Prewarm`])
+    /// that became ready at `now` stays idle before it is evicted unused.
+    fn prewarmed_keep(&mut self, _app: u32, _now: SimTime) -> SimDuration {
+        SimDuration::ZERO
+    }
 }
 
-pub fn placement(cfg: &PlacementCfg) -> Box<dyn Placement> {
+/// Chooses which idle instance to evict when a new instance needs memory.
+///
+/// When an instance goes idle the platform asks for its priority; when
+/// memory is needed on a host, its idle instance with the lowest priority
+/// is evicted first (ties: the one idle longest). The policy learns from
+/// every use of an app.
+pub trait Eviction: Send {
+    /// An invocation of `app` started on an instance at `now` (warm or cold).
+    fn on_use(&mut self, _app: u32, _now: SimTime) {}
+    /// The priority of an instance of `app` that has just gone idle.
+    fn priority(&mut self, app: u32, now: SimTime) -> f64;
+    /// An instance of that priority was evicted for memory.
+    fn on_evict(&mut self, _priority: f64) {}
+}
+
+/// The placement policy of a run; `streams` seeds the randomised ones.
+pub fn placement(cfg: &PlacementCfg, _streams: &Streams, _hosts: usize) -> Box<dyn Placement> {
     match cfg {
         PlacementCfg::FirstFit => Box::new(first_fit::FirstFit),
     }
 }
 
+/// The eviction policy of a run, given its apps (their memory and init
+/// cost); None when eviction for memory is off.
+pub fn eviction(cfg: &EvictionCfg, _apps: &[AppInfo]) -> Box<dyn Eviction> {
+    match cfg {
+        EvictionCfg::Lru | EvictionCfg::None => Box::new(lru::Lru),
+    }
+}
+
 pub fn keepalive(cfg: &KeepAliveCfg) -> Box<dyn KeepAlive> {
     match cfg {
-        KeepAliveCfg::Fixed { ttl } => Box::new(fixed_ttl::FixedTtl { ttl: *ttl }),
+        KeepAliveCfg::Fixed { ttl, reset } => Box::new(fixed_ttl::FixedTtl {
+            ttl: *ttl,
+            reset: *reset,
+        }),
         KeepAliveCfg::None => Box::new(scale_to_zero::ScaleToZero),
     }
 }

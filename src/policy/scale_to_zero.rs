@@ -5,7 +5,7 @@
 //! "Serverless in the Wild", ATC'20, Figure 14's "no keep-alive"). No
 //! parameters.
 
-use super::{KeepAlive, KeepDecision};
+use super::{IdleInstance, KeepAlive, KeepDecision};
 use crate::time::SimTime;
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -13,7 +13,7 @@ pub struct ScaleToZero;
 
 impl KeepAlive for ScaleToZero {
     #[inline]
-    fn on_idle(&mut self, _app: u32, _now: SimTime) -> KeepDecision {
+    fn on_idle(&mut self, _app: u32, _now: SimTime, _inst: IdleInstance) -> KeepDecision {
         KeepDecision::Evict
     }
 }
@@ -24,6 +24,13 @@ mod tests {
 
     #[test]
     fn always_evicts() {
-        assert_eq!(ScaleToZero.on_idle(3, SimTime(0)), KeepDecision::Evict);
+        let inst = IdleInstance {
+            created: SimTime(0),
+            first_idle: SimTime(0),
+        };
+        assert_eq!(
+            ScaleToZero.on_idle(3, SimTime(0), inst),
+            KeepDecision::Evict
+        );
     }
 }

@@ -45,6 +45,9 @@ pub struct Scenario {
     pub keepalive: KeepAliveCfg,
     #[serde(default)]
     pub eviction: EvictionCfg,
+    /// Which idle instance of an app serves an arrival.
+    #[serde(default)]
+    pub warm: crate::platform::WarmSelect,
     /// Where invocations come from (default: the `[[functions]]` below).
     #[serde(default)]
     pub workload: WorkloadCfg,
@@ -247,7 +250,13 @@ pub enum KeepAliveCfg {
     /// Keep each instance `ttl` after the end of each execution (the timer
     /// restarts at every completion). Default 10 minutes, the AWS-like
     /// keep-alive (Azure 2019 used 20 minutes, Huawei 1 minute).
-    Fixed { ttl: SimDuration },
+    Fixed {
+        ttl: SimDuration,
+        /// When the timer starts: `every-completion` (default) or
+        /// `first-idle` (DSLab FaaS's default); see `policy::fixed_ttl`.
+        #[serde(default)]
+        reset: crate::policy::fixed_ttl::TtlReset,
+    },
     /// Scale to zero: evict as soon as an execution ends.
     None,
 }
@@ -256,6 +265,7 @@ impl Default for KeepAliveCfg {
     fn default() -> Self {
         KeepAliveCfg::Fixed {
             ttl: SimDuration::from_secs(600),
+            reset: Default::default(),
         }
     }
 }

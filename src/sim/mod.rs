@@ -110,12 +110,14 @@ pub fn run_with(
         app_memory_mb: table.apps.iter().map(|a| a.memory_mb).collect(),
         queue_max_len: s.queue.max_len,
         queue_timeout: s.queue.timeout,
-        evict_for_memory: matches!(s.eviction, EvictionCfg::Lru),
+        evict_for_memory: !matches!(s.eviction, EvictionCfg::None),
+        warm: s.warm,
     };
     let mut platform = Platform::new(
         cfg,
-        policy::placement(&s.placement),
+        policy::placement(&s.placement, &streams, s.hosts.count as usize),
         policy::keepalive(&s.keepalive),
+        policy::eviction(&s.eviction, &table.apps),
     );
     let mut metrics = Metrics::new(table.functions.len(), horizon);
     let mut engine: Engine<Event> = Engine::new();
@@ -148,6 +150,7 @@ pub fn run_with(
                     Event::Done(i) => (2, i.slot as u64),
                     Event::KeepAlive(i) => (3, i.slot as u64),
                     Event::QueueTimeout(t) => (4, t),
+                    Event::Prewarm(a) => (5, a as u64),
                 };
                 fp = (fp ^ now.0).wrapping_mul(PRIME) ^ (code << 56 | id);
                 platform.handle(now, ev, &mut out);
@@ -155,12 +158,22 @@ pub fn run_with(
         }
         for a in out.drain(..) {
             match a {
-                Action::Start { instance, app, .. } => {
+                Action::Start {
+                    instance,
+                    app,
+                    prewarm,
+                    ..
+                } => {
                     let (sampler, rng) = &mut init[app as usize];
                     let d = sampler.sample(rng);
                     engine.schedule(now + d, Event::Ready(instance));
-                    metrics.started();
+                    metrics.started(prewarm);
                 }
+                Action::ArmPrewarm { app, at } => {
+                    engine.schedule(at, Event::Prewarm(app));
+                }
+                Action::PrewarmUsed { .. } => metrics.counters.prewarm_used += 1,
+                Action::PrewarmWasted { .. } => metrics.counters.prewarm_wasted += 1,
                 Action::Execute { instance, exec } => {
                     engine.schedule(now + exec, Event::Done(instance));
                 }

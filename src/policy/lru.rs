@@ -1,0 +1,31 @@
+//! Least-recently-used eviction: when a new instance needs memory, the idle
+//! instance of the host that has been idle longest goes first.
+//!
+//! The classic cache policy and the baseline of FaasCache (Fuerst and
+//! Sharma, ASPLOS'21), whose Greedy-Dual policy it is compared against. No
+//! parameters: every instance gets the same priority, and the platform
+//! breaks ties by the order in which instances went idle.
+
+use super::Eviction;
+use crate::time::SimTime;
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Lru;
+
+impl Eviction for Lru {
+    #[inline]
+    fn priority(&mut self, _app: u32, _now: SimTime) -> f64 {
+        0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_instance_has_the_same_priority() {
+        let mut l = Lru;
+        assert_eq!(l.priority(0, SimTime(5)), l.priority(7, SimTime(9)));
+    }
+}

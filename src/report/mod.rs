@@ -54,6 +54,26 @@ fn ratio(a: u64, b: u64) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
 }
 
+/// The `p`-th percentile (nearest rank) across functions of each
+/// function's cold-start percentage, over functions with at least one
+/// completed invocation: how Shahrad et al. (ATC'20, Figure 15) and
+/// FaasCache compare keep-alive policies, so that a few popular functions
+/// do not hide many rarely called, mostly cold ones.
+pub fn fn_cold_pct(m: &Metrics, p: f64) -> f64 {
+    let mut v: Vec<f64> = m
+        .per_fn
+        .iter()
+        .filter(|f| f.counts.completed > 0)
+        .map(|f| 100.0 * f.counts.cold as f64 / f.counts.completed as f64)
+        .collect();
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * v.len() as f64).ceil().max(1.0) as usize;
+    v[rank.min(v.len()) - 1]
+}
+
 /// The one row of summary.csv.
 pub fn summary_row(s: &Scenario, replicate: u64, r: &RunResult) -> Row {
     let m = &r.metrics;
@@ -84,6 +104,8 @@ pub fn summary_row(s: &Scenario, replicate: u64, r: &RunResult) -> Row {
         ("cold_starts", Int(c.cold)),
         ("warm_starts", Int(c.warm)),
         ("cold_fraction", Float(ratio(c.cold, c.completed))),
+        ("fn_cold_pct_p50", Float(fn_cold_pct(m, 50.0))),
+        ("fn_cold_pct_p75", Float(fn_cold_pct(m, 75.0))),
         ("instances_started", Int(c.instances_started)),
         ("prewarm_started", Int(c.prewarm_started)),
         ("prewarm_used", Int(c.prewarm_used)),
@@ -311,5 +333,29 @@ impl Drop for Staging {
     /// An abandoned staging folder (an error midway) is removed.
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.tmp);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::SimTime;
+
+    #[test]
+    fn function_cold_percentiles_use_nearest_rank() {
+        let mut m = Metrics::new(5, SimTime(1));
+        // Cold percentages 0, 10, 50, 100; the fifth function never ran.
+        for (i, (cold, done)) in [(0, 10), (1, 10), (5, 10), (4, 4), (0, 0)]
+            .iter()
+            .enumerate()
+        {
+            m.per_fn[i].counts.cold = *cold;
+            m.per_fn[i].counts.completed = *done;
+        }
+        assert_eq!(fn_cold_pct(&m, 50.0), 10.0);
+        assert_eq!(fn_cold_pct(&m, 75.0), 50.0);
+        assert_eq!(fn_cold_pct(&m, 100.0), 100.0);
+        assert_eq!(fn_cold_pct(&m, 0.0), 0.0);
+        assert_eq!(fn_cold_pct(&Metrics::new(2, SimTime(1)), 75.0), 0.0);
     }
 }

@@ -36,7 +36,7 @@ fn shipped_scenarios_check_and_run() {
         );
         let name = path.file_stem().unwrap().to_string_lossy().to_string();
         // The long ones are run by their own tests and benches.
-        if name == "azure2019-d01" || name == "bench-single" {
+        if name == "azure2019-d01" || name == "bench-single" || name == "keepalive-comparison" {
             continue;
         }
         if text.contains("shared/data") && !have_data {

@@ -6,6 +6,22 @@
 //! least X MB free or reclaimable" in O(log hosts), so first-fit placement
 //! stays fast with 100,000 hosts; every memory change updates them in
 //! O(log hosts).
+//!
+//! For the other placement policies the table also answers, each in
+//! O(log hosts): the first host with room at or after a position
+//! ([`Hosts::first_free_from`], round-robin and random fallbacks, through the
+//! same free-memory tree), the host with the most free memory
+//! ([`Hosts::most_free`], worst-fit, from the tree's root), and the host with
+//! the least free memory that still fits ([`Hosts::best_fit`], from an ordered
+//! set of `(free_mb, host)` pairs that changes only where free memory does,
+//! in [`Hosts::alloc`] and [`Hosts::release_idle`]). That set is built at the
+//! first best-fit query and maintained from then on, so runs with other
+//! policies never pay for its updates (two B-tree operations per change,
+//! about 15% of the simulator's time in the `simulate` bench). The total
+//! instance count is kept for load-bounded policies.
+
+use std::cell::OnceCell;
+use std::collections::BTreeSet;
 
 /// A max-segment-tree over `u64` leaves supporting "first leaf >= x".
 #[derive(Clone, Debug)]
@@ -57,6 +73,47 @@ impl MaxTree {
         }
         Some(p - self.size)
     }
+
+    /// The largest leaf value.
+    #[inline]
+    fn max(&self) -> u64 {
+        self.node[1]
+    }
+
+    /// The lowest leaf index at or after `start` whose value is at least
+    /// `x`: climb from the leaf until a right sibling's subtree holds such a
+    /// value, then descend into it. O(log leaves).
+    #[inline]
+    fn first_at_least_from(&self, start: usize, x: u64) -> Option<usize> {
+        if start >= self.size {
+            return None;
+        }
+        let mut p = self.size + start;
+        if self.node[p] >= x {
+            return Some(start);
+        }
+        loop {
+            // Up while p is a right child (the root, 1, is odd and ends at 0).
+            while p & 1 == 1 {
+                p >>= 1;
+            }
+            if p == 0 {
+                return None;
+            }
+            p += 1;
+            if self.node[p] >= x {
+                break;
+            }
+        }
+        while p < self.size {
+            p = if self.node[2 * p] >= x {
+                2 * p
+            } else {
+                2 * p + 1
+            };
+        }
+        Some(p - self.size)
+    }
 }
 
 /// The hosts of a platform: capacity, free and idle memory per host.
@@ -76,6 +133,11 @@ pub struct Hosts {
     reclaim_tree: MaxTree,
     dirty: Vec<bool>,
     dirty_list: Vec<u32>,
+    /// Every host as `(free_mb, host)`, in order: best-fit's index, built
+    /// by the first [`Hosts::best_fit`] and maintained from then on.
+    by_free: OnceCell<BTreeSet<(u64, u32)>>,
+    /// Instances on all hosts.
+    total_instances: u64,
 }
 
 impl Hosts {
@@ -90,6 +152,8 @@ impl Hosts {
             instances: vec![0; count],
             dirty: vec![false; count],
             dirty_list: Vec::new(),
+            by_free: OnceCell::new(),
+            total_instances: 0,
         }
     }
 
@@ -124,6 +188,56 @@ impl Hosts {
         self.free_tree.first_at_least(mb).map(|h| h as u32)
     }
 
+    /// The lowest-numbered host at or after `start` with at least `mb`
+    /// free (no wrapping: None if every host from `start` on is too full).
+    /// O(log hosts).
+    #[inline]
+    pub fn first_free_from(&self, start: u32, mb: u64) -> Option<u32> {
+        self.free_tree
+            .first_at_least_from(start as usize, mb)
+            .filter(|&h| h < self.len())
+            .map(|h| h as u32)
+    }
+
+    /// The host with the least free memory that is still at least `mb`,
+    /// the lowest-numbered among equals (best-fit). O(log hosts); the
+    /// first call builds the index in O(hosts log hosts).
+    #[inline]
+    pub fn best_fit(&self, mb: u64) -> Option<u32> {
+        let set = self.by_free.get_or_init(|| {
+            self.free_mb
+                .iter()
+                .enumerate()
+                .map(|(h, &f)| (f, h as u32))
+                .collect()
+        });
+        set.range((mb, 0)..).next().map(|&(_, h)| h)
+    }
+
+    /// The host with the most free memory, the lowest-numbered among equals
+    /// (worst-fit); None only when there are no hosts. O(log hosts).
+    #[inline]
+    pub fn most_free(&self) -> Option<u32> {
+        if self.is_empty() {
+            return None;
+        }
+        self.free_tree
+            .first_at_least(self.free_tree.max())
+            .map(|h| h as u32)
+    }
+
+    /// The largest free memory of any host (0 with no hosts). O(1).
+    #[inline]
+    pub fn max_free_mb(&self) -> u64 {
+        self.free_tree.max()
+    }
+
+    /// Instances (in any state) on all hosts. O(1).
+    #[inline]
+    pub fn total_instances(&self) -> u64 {
+        self.total_instances
+    }
+
     /// The lowest-numbered host where free plus idle memory is at least `mb`.
     #[inline]
     pub fn first_reclaimable(&mut self, mb: u64) -> Option<u32> {
@@ -149,29 +263,52 @@ impl Hosts {
         self.mark_dirty(h);
     }
 
+    /// Moves host `h` in the best-fit index (if built) from `old` free MB to
+    /// its current free memory.
+    #[inline]
+    fn reindex(&mut self, h: usize, old: u64) {
+        let new = self.free_mb[h];
+        if let Some(set) = self.by_free.get_mut() {
+            if new != old {
+                set.remove(&(old, h as u32));
+                set.insert((new, h as u32));
+            }
+        }
+    }
+
+    // The four mutators below are public so that a policy can be tested and
+    // benchmarked on a standalone table; the platform hands its own table to
+    // policies only as `&Hosts`.
+
     /// A new instance of `mb` starts on `h` (the caller checked it fits).
     #[inline]
-    pub(crate) fn alloc(&mut self, h: u32, mb: u64) {
+    pub fn alloc(&mut self, h: u32, mb: u64) {
         let h = h as usize;
         debug_assert!(self.free_mb[h] >= mb);
+        let old = self.free_mb[h];
         self.free_mb[h] -= mb;
         self.instances[h] += 1;
+        self.total_instances += 1;
         self.refresh(h);
+        self.reindex(h, old);
     }
 
     /// An idle instance of `mb` on `h` is removed.
     #[inline]
-    pub(crate) fn release_idle(&mut self, h: u32, mb: u64) {
+    pub fn release_idle(&mut self, h: u32, mb: u64) {
         let h = h as usize;
+        let old = self.free_mb[h];
         self.idle_mb[h] -= mb;
         self.free_mb[h] += mb;
         self.instances[h] -= 1;
+        self.total_instances -= 1;
         self.refresh(h);
+        self.reindex(h, old);
     }
 
     /// An instance of `mb` on `h` becomes idle (reclaimable).
     #[inline]
-    pub(crate) fn mark_idle(&mut self, h: u32, mb: u64) {
+    pub fn mark_idle(&mut self, h: u32, mb: u64) {
         let h = h as usize;
         self.idle_mb[h] += mb;
         self.mark_dirty(h);
@@ -179,7 +316,7 @@ impl Hosts {
 
     /// An idle instance of `mb` on `h` is taken for work.
     #[inline]
-    pub(crate) fn mark_taken(&mut self, h: u32, mb: u64) {
+    pub fn mark_taken(&mut self, h: u32, mb: u64) {
         let h = h as usize;
         self.idle_mb[h] -= mb;
         self.mark_dirty(h);
@@ -209,5 +346,119 @@ mod tests {
                 prop_assert_eq!(t.first_at_least(q), scan);
             }
         }
+
+        /// The tree's "first at or after" equals a linear scan's.
+        #[test]
+        fn first_from_matches_scan(
+            n in 1usize..40,
+            ops in proptest::collection::vec((0usize..40, 0u64..100, 0usize..45, 0u64..110), 0..100),
+        ) {
+            let mut vals = vec![100u64; n];
+            let mut t = MaxTree::new(&vals);
+            for (i, v, start, q) in ops {
+                let i = i % n;
+                vals[i] = v;
+                t.set(i, v);
+                let scan = (start..n).find(|&j| vals[j] >= q);
+                let got = t.first_at_least_from(start, q).filter(|&j| j < n);
+                prop_assert_eq!(got, scan, "start {} q {} vals {:?}", start, q, vals);
+            }
+        }
+
+        /// After random allocations and releases, every placement index of
+        /// the host table answers as a linear scan over the hosts does.
+        #[test]
+        fn indexes_match_scan(
+            n in 1usize..24,
+            cap in 1u64..200,
+            ops in proptest::collection::vec((any::<bool>(), 0usize..24, 0u64..200, 0usize..64), 0..120),
+        ) {
+            let mut h = Hosts::new(n, cap);
+            // Live instances as (host, mb, idle).
+            let mut live: Vec<(u32, u64, bool)> = Vec::new();
+            for (grow, host, mb, pick) in ops {
+                if grow || live.is_empty() {
+                    let host = (host % n) as u32;
+                    let mb = mb % (cap + 1);
+                    if h.free_mb(host) >= mb {
+                        h.alloc(host, mb);
+                        live.push((host, mb, false));
+                    }
+                } else {
+                    let i = pick % live.len();
+                    let (host, mb, idle) = live[i];
+                    if idle {
+                        // Evict it, or take it for work again.
+                        if pick % 2 == 0 {
+                            h.release_idle(host, mb);
+                            live.swap_remove(i);
+                        } else {
+                            h.mark_taken(host, mb);
+                            live[i].2 = false;
+                        }
+                    } else {
+                        h.mark_idle(host, mb);
+                        live[i].2 = true;
+                    }
+                }
+                let free: Vec<u64> = (0..n as u32).map(|j| h.free_mb(j)).collect();
+                let insts: u64 = (0..n as u32).map(|j| h.instances(j) as u64).sum();
+                prop_assert_eq!(insts, live.len() as u64);
+                prop_assert_eq!(h.total_instances(), insts);
+                let max = *free.iter().max().unwrap();
+                prop_assert_eq!(h.max_free_mb(), max);
+                prop_assert_eq!(h.most_free(), free.iter().position(|&f| f == max).map(|j| j as u32));
+                for q in [0, 1, mb % (cap + 1), cap / 2, cap, cap + 1] {
+                    prop_assert_eq!(
+                        h.first_free(q),
+                        free.iter().position(|&f| f >= q).map(|j| j as u32)
+                    );
+                    // Least free that fits, lowest index among equals.
+                    let best = (0..n)
+                        .filter(|&j| free[j] >= q)
+                        .min_by_key(|&j| (free[j], j))
+                        .map(|j| j as u32);
+                    prop_assert_eq!(h.best_fit(q), best, "q {} free {:?}", q, free);
+                    // An index built now answers as the maintained one.
+                    let mut fresh = h.clone();
+                    fresh.by_free = OnceCell::new();
+                    prop_assert_eq!(fresh.best_fit(q), best);
+                    for start in [0, pick % n, n - 1, n, n + 3] {
+                        let scan = (start..n).find(|&j| free[j] >= q).map(|j| j as u32);
+                        prop_assert_eq!(h.first_free_from(start as u32, q), scan);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn index_queries_by_hand() {
+        // Free: [100, 40, 70, 40, 100].
+        let mut h = Hosts::new(5, 100);
+        h.alloc(1, 60);
+        h.alloc(2, 30);
+        h.alloc(3, 60);
+        assert_eq!(h.total_instances(), 3);
+        assert_eq!(h.first_free_from(1, 50), Some(2));
+        assert_eq!(h.first_free_from(3, 50), Some(4));
+        assert_eq!(h.first_free_from(3, 40), Some(3));
+        assert_eq!(h.first_free_from(5, 0), None);
+        assert_eq!(h.first_free_from(0, 101), None);
+        assert_eq!(h.best_fit(30), Some(1));
+        assert_eq!(h.best_fit(41), Some(2));
+        assert_eq!(h.best_fit(71), Some(0));
+        assert_eq!(h.best_fit(101), None);
+        assert_eq!(h.most_free(), Some(0));
+        assert_eq!(h.max_free_mb(), 100);
+        h.alloc(0, 10);
+        assert_eq!(h.most_free(), Some(4));
+        h.mark_idle(2, 30);
+        h.release_idle(2, 30);
+        assert_eq!(h.best_fit(95), Some(2));
+        assert_eq!(h.most_free(), Some(2));
+        assert_eq!(h.total_instances(), 3);
+        assert_eq!(Hosts::new(0, 10).most_free(), None);
+        assert_eq!(Hosts::new(0, 10).first_free_from(0, 0), None);
     }
 }

@@ -66,8 +66,10 @@ pub enum Event {
     KeepAlive(InstanceId),
     /// A queue timeout armed by [`Action::ArmQueueTimeout`] fired.
     QueueTimeout(u64),
-    /// A pre-warm armed by [`Action::ArmPrewarm`] is due for this app.
-    Prewarm(u32),
+    /// A pre-warm armed by [`Action::ArmPrewarm`] is due for the app; the
+    /// second field is the app's pre-warm generation when it was armed (an
+    /// arrival of the app in between cancels it).
+    Prewarm(u32, u32),
 }
 
 /// Why an instance was evicted.
@@ -134,9 +136,10 @@ pub enum Action {
         host: u32,
         reason: EvictReason,
     },
-    /// Report [`Event::Prewarm`] for `app` at `at`.
+    /// Report [`Event::Prewarm`] with `app` and `generation` at `at`.
     ArmPrewarm {
         app: u32,
+        generation: u32,
         at: SimTime,
     },
     /// A pre-warmed instance of `app` served its first invocation.
@@ -284,6 +287,15 @@ pub struct Platform {
     placement: Box<dyn Placement>,
     keepalive: Box<dyn KeepAlive>,
     eviction: Box<dyn Eviction>,
+    /// Per app: the pending pre-warm's generation and how long its
+    /// instance stays idle once ready.
+    prewarm: Vec<PendingPrewarm>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct PendingPrewarm {
+    generation: u32,
+    keep: SimDuration,
 }
 
 impl Platform {
@@ -308,6 +320,7 @@ impl Platform {
             placement,
             keepalive,
             eviction,
+            prewarm: vec![PendingPrewarm::default(); apps],
             cfg,
         }
     }
@@ -335,6 +348,9 @@ impl Platform {
     pub fn arrival(&mut self, now: SimTime, inv: Invocation, out: &mut Vec<Action>) {
         let app = self.cfg.fn_app[inv.function as usize];
         self.keepalive.on_arrival(app, now);
+        // The arrival a pending pre-warm was waiting for has come: cancel it.
+        let p = &mut self.prewarm[app as usize];
+        p.generation = p.generation.wrapping_add(1);
         let idle = self.pick_warm(app);
         if idle != NIL {
             self.take_idle(idle);
@@ -394,7 +410,11 @@ impl Platform {
                 }
             }
             Event::QueueTimeout(ticket) => self.timeout(ticket, out),
-            Event::Prewarm(app) => self.prewarm_start(app, now, out),
+            Event::Prewarm(app, generation) => {
+                if self.prewarm[app as usize].generation == generation {
+                    self.prewarm_start(app, now, out);
+                }
+            }
         }
     }
 
@@ -444,7 +464,7 @@ impl Platform {
             self.run_warm(slot, w.inv, now, out);
             return;
         }
-        let keep = self.keepalive.prewarmed_keep(app, now);
+        let keep = self.prewarm[app as usize].keep;
         self.go_idle(slot, now, keep, out);
         self.drain_queue(now, out);
     }
@@ -505,10 +525,14 @@ impl Platform {
         match self.keepalive.on_idle(app, now, view) {
             KeepDecision::Keep(ttl) => self.go_idle(slot, now, ttl, out),
             KeepDecision::Evict => self.go_idle(slot, now, SimDuration::ZERO, out),
-            KeepDecision::Prewarm { after, keep: _ } => {
+            KeepDecision::Prewarm { after, keep } => {
                 self.go_idle(slot, now, SimDuration::ZERO, out);
+                let p = &mut self.prewarm[app as usize];
+                p.generation = p.generation.wrapping_add(1);
+                p.keep = keep;
                 out.push(Action::ArmPrewarm {
                     app,
+                    generation: p.generation,
                     at: now + after,
                 });
             }

@@ -1,1 +1,829 @@
-//! Being written (see the policies issue).
+//! Hybrid histogram keep-alive and pre-warming: Shahrad et al., "Serverless
+//! in the Wild: Characterizing and Optimizing the Serverless Workload at a
+//! Large Cloud Provider" (USENIX ATC'20, Section 4).
+//!
+//! # What it learns
+//!
+//! Per application, the *idle time* (IT): the time from the end of an
+//! execution after which the app had nothing left to do ([`KeepAlive::on_idle`])
+//! to the app's next arrival ([`KeepAlive::on_arrival`]). Only the first
+//! arrival after an idle moment closes an IT, and a later end of execution
+//! restarts it, so an app with overlapping executions records the gap from
+//! its latest end to its next arrival. Pre-warmed instances do not disturb
+//! the measurement: the IT still runs from the end of the execution to the
+//! arrival.
+//!
+//! ITs go into a range-limited histogram of `bin`-wide bins (1 minute) over
+//! `range` (4 hours); an IT of `range` or more is counted as out of bounds
+//! (OOB) instead. Memory per app: one `u32` per bin, allocated at the app's
+//! first in-range IT.
+//!
+//! # What it decides when an instance goes idle
+//!
+//! Checked in this order, on all ITs seen so far (in range and OOB):
+//!
+//! 1. **Too few ITs** (fewer than `min_samples`): keep the instance
+//!    `fallback_ttl` (default: `range`). The paper keeps apps loaded for the
+//!    whole range when it cannot predict; being conservative costs memory,
+//!    not cold starts.
+//! 2. **Too many OOB ITs** (more than `oob_threshold` of all ITs): the
+//!    histogram does not capture most ITs, and the paper forecasts the next
+//!    IT with ARIMA. Here the forecast is an exponentially weighted moving
+//!    average (EWMA) of the OOB ITs, `f <- w * it + (1 - w) * f` with weight
+//!    `forecast_weight`. The instance is unloaded, pre-warmed at
+//!    `f * (1 - forecast_margin)` and kept for `2 * forecast_margin * f`, so
+//!    that it is loaded from 85% to 115% of the forecast with the default
+//!    margin (the paper's ARIMA margin of 15%, also DSLab FaaS's default).
+//!    Why not ARIMA: simple exponential smoothing *is* the optimal forecast
+//!    of an ARIMA(0,1,1) process, the simplest model of a slowly drifting
+//!    level; fitting ARIMA orders and coefficients per app needs many
+//!    observations (an app whose ITs exceed 4 hours has at most 6 a day), a
+//!    numerical optimiser that can fail to converge, and floating-point
+//!    search paths that are hard to keep deterministic; an EWMA needs one
+//!    number per app and is exact to reproduce.
+//! 3. **Not representative**: the coefficient of variation (CV, population
+//!    standard deviation over mean) of the bin counts is below
+//!    `cv_threshold` (2): keep `fallback_ttl`. The paper's rule: a
+//!    histogram whose counts are concentrated in a few bins shows a pattern
+//!    (high CV), one whose counts are spread over many bins does not (a
+//!    flat histogram has CV 0). With `n` bins, ITs spread evenly over `k`
+//!    bins give CV = sqrt(n / k - 1): with 240 one-minute bins, a pattern
+//!    needs the ITs to fall in at most 48 bins' worth of evenly spread
+//!    minutes; all ITs in one bin give CV = sqrt(239) = 15.5. With no
+//!    in-range IT at all the CV is undefined and the histogram is not
+//!    representative. A single IT already has CV 15.5, which is why
+//!    `min_samples` is needed besides the CV.
+//! 4. **Histogram**: the *pre-warm window* is the `head_percentile` (5th)
+//!    of the in-range ITs rounded down to its bin's lower edge, minus
+//!    `margin` (10%) of it; the *keep-alive window* is the
+//!    `tail_percentile` (99th) rounded up to its bin's upper edge, plus
+//!    `margin` of it. Both are measured from the end of the execution. If
+//!    the pre-warm window is zero (the head is in the first bin), the
+//!    instance is kept for the keep-alive window. Otherwise it is unloaded
+//!    now, and a fresh instance is pre-warmed when the pre-warm window ends
+//!    and kept until the keep-alive window ends, that is for
+//!    `keep-alive window - pre-warm window` after the pre-warm: it covers
+//!    the ITs between the two percentiles. (Keeping it for the whole
+//!    keep-alive window after the pre-warm would cover ITs up to head +
+//!    tail, beyond the percentile the window was chosen from.)
+//!
+//! The percentile of a histogram is the first bin at which the cumulative
+//! count reaches `p / 100` of the in-range ITs (the OOB ITs, by then at most
+//! `oob_threshold` of them, are left out: the histogram knows nothing about
+//! where they lie). Windows are rounded to the nearest nanosecond.
+//!
+//! Example (defaults): ITs all of 19 min 59.99 s (a timer every 20 minutes
+//! running 10 ms) fall in bin 19; pre-warm window 19 min x 0.9 = 17.1 min,
+//! keep-alive window 20 min x 1.1 = 22 min, so the instance is unloaded
+//! after each execution, pre-warmed 17.1 minutes later and kept 4.9 minutes.
+//!
+//! # Parameters (`[keepalive] kind = "hybrid"`)
+//!
+//! * `range` (duration, default `"4h"`): the histogram's span; longer ITs
+//!   are out of bounds. The paper's 4 hours covers most apps' ITs in the
+//!   Azure 2019 trace.
+//! * `bin` (duration, default `"1m"`): bin width; `range` must be a whole
+//!   number of bins (at most 100,000).
+//! * `head_percentile` (number 0-100, default 5): percentile of ITs that
+//!   sets the pre-warm window.
+//! * `tail_percentile` (number 0-100, default 99): percentile of ITs that
+//!   sets the keep-alive window; at least `head_percentile`.
+//! * `margin` (fraction in [0, 1), default 0.1): taken off the pre-warm
+//!   window and added to the keep-alive window.
+//! * `cv_threshold` (number >= 0, default 2): minimum CV of the bin counts
+//!   for the histogram to be used.
+//! * `min_samples` (integer >= 1, default 10): ITs needed before anything is
+//!   learnt. Our choice (the paper names no number): below about 20 ITs the
+//!   5th and 99th percentiles are the smallest and largest IT seen, so with
+//!   fewer than 10 one stray IT decides a window; 10 ITs are learnt within
+//!   the first 10 periods of a timer.
+//! * `oob_threshold` (fraction in [0, 1], default 0.5): above this share of
+//!   OOB ITs the forecast is used ("the histogram does not capture most
+//!   ITs"; DSLab FaaS's default).
+//! * `fallback_ttl` (duration, default: `range`): keep-alive when the
+//!   histogram cannot be used.
+//! * `forecast_margin` (fraction in [0, 1), default 0.15): margin of the OOB
+//!   forecast.
+//! * `forecast_weight` (fraction in (0, 1], default 0.5): EWMA weight of the
+//!   newest OOB IT; 0.5 halves an IT's weight with each newer one, so the
+//!   forecast follows a change within a few of these rare ITs.
+
+use serde::{Deserialize, Serialize};
+
+use super::{IdleInstance, KeepAlive, KeepDecision};
+use crate::time::{SimDuration, SimTime};
+
+/// Most bins a histogram may have (memory: 4 bytes per bin and app).
+pub const MAX_BINS: u64 = 100_000;
+
+/// The `[keepalive] kind = "hybrid"` table. See the module doc.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default = "Config::default_range")]
+    pub range: SimDuration,
+    #[serde(default = "Config::default_bin")]
+    pub bin: SimDuration,
+    #[serde(default = "Config::default_head")]
+    pub head_percentile: f64,
+    #[serde(default = "Config::default_tail")]
+    pub tail_percentile: f64,
+    #[serde(default = "Config::default_margin")]
+    pub margin: f64,
+    #[serde(default = "Config::default_cv")]
+    pub cv_threshold: f64,
+    #[serde(default = "Config::default_min_samples")]
+    pub min_samples: u32,
+    #[serde(default = "Config::default_oob")]
+    pub oob_threshold: f64,
+    /// None: `range`. Left unset rather than filled in, so that it
+    /// follows `range` when a sweep varies it (`coldsim check` omits it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_ttl: Option<SimDuration>,
+    #[serde(default = "Config::default_forecast_margin")]
+    pub forecast_margin: f64,
+    #[serde(default = "Config::default_forecast_weight")]
+    pub forecast_weight: f64,
+}
+
+impl Config {
+    /// 4 hours (Shahrad et al.).
+    fn default_range() -> SimDuration {
+        SimDuration::from_secs(4 * 3600)
+    }
+    /// 1 minute (Shahrad et al.).
+    fn default_bin() -> SimDuration {
+        SimDuration::from_secs(60)
+    }
+    fn default_head() -> f64 {
+        5.0
+    }
+    fn default_tail() -> f64 {
+        99.0
+    }
+    fn default_margin() -> f64 {
+        0.1
+    }
+    fn default_cv() -> f64 {
+        2.0
+    }
+    fn default_min_samples() -> u32 {
+        10
+    }
+    fn default_oob() -> f64 {
+        0.5
+    }
+    fn default_forecast_margin() -> f64 {
+        0.15
+    }
+    fn default_forecast_weight() -> f64 {
+        0.5
+    }
+
+    /// The keep-alive used when the histogram cannot be.
+    pub fn fallback(&self) -> SimDuration {
+        self.fallback_ttl.unwrap_or(self.range)
+    }
+
+    /// Checks the parameters; Err names the key (relative to the
+    /// `[keepalive]` table) and what was expected.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        let bad = |k: &str, m: String| Err((k.to_string(), m));
+        if self.bin.is_zero() {
+            return bad("bin", "must be greater than zero".into());
+        }
+        if self.range < self.bin {
+            return bad(
+                "range",
+                format!(
+                    "must be at least one bin (bin = {}), found {}",
+                    self.bin, self.range
+                ),
+            );
+        }
+        if self.range.as_nanos() % self.bin.as_nanos() != 0 {
+            return bad(
+                "range",
+                format!(
+                    "must be a whole number of bins (bin = {}), found {}",
+                    self.bin, self.range
+                ),
+            );
+        }
+        let bins = self.range.as_nanos() / self.bin.as_nanos();
+        if bins > MAX_BINS {
+            return bad(
+                "bin",
+                format!(
+                    "range / bin gives {bins} bins; at most {MAX_BINS} are allowed (use wider bins)"
+                ),
+            );
+        }
+        let pct = |k: &str, v: f64| -> Result<(), (String, String)> {
+            if !(0.0..=100.0).contains(&v) {
+                return bad(k, format!("expected a percentile from 0 to 100, found {v}"));
+            }
+            Ok(())
+        };
+        pct("head_percentile", self.head_percentile)?;
+        pct("tail_percentile", self.tail_percentile)?;
+        if self.tail_percentile < self.head_percentile {
+            return bad(
+                "tail_percentile",
+                format!(
+                    "must be at least head_percentile ({}), found {}",
+                    self.head_percentile, self.tail_percentile
+                ),
+            );
+        }
+        let frac = |k: &str, v: f64| -> Result<(), (String, String)> {
+            if !(0.0..1.0).contains(&v) {
+                return bad(
+                    k,
+                    format!("expected a fraction from 0 up to (not including) 1, found {v}"),
+                );
+            }
+            Ok(())
+        };
+        frac("margin", self.margin)?;
+        frac("forecast_margin", self.forecast_margin)?;
+        if !(self.cv_threshold.is_finite() && self.cv_threshold >= 0.0) {
+            return bad(
+                "cv_threshold",
+                format!("expected a finite number >= 0, found {}", self.cv_threshold),
+            );
+        }
+        if self.min_samples == 0 {
+            return bad("min_samples", "expected at least 1".into());
+        }
+        if !(0.0..=1.0).contains(&self.oob_threshold) {
+            return bad(
+                "oob_threshold",
+                format!(
+                    "expected a fraction from 0 to 1, found {}",
+                    self.oob_threshold
+                ),
+            );
+        }
+        if !(self.forecast_weight > 0.0 && self.forecast_weight <= 1.0) {
+            return bad(
+                "forecast_weight",
+                format!(
+                    "expected a fraction above 0 and at most 1, found {}",
+                    self.forecast_weight
+                ),
+            );
+        }
+        Ok(())
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            range: Self::default_range(),
+            bin: Self::default_bin(),
+            head_percentile: Self::default_head(),
+            tail_percentile: Self::default_tail(),
+            margin: Self::default_margin(),
+            cv_threshold: Self::default_cv(),
+            min_samples: Self::default_min_samples(),
+            oob_threshold: Self::default_oob(),
+            fallback_ttl: None,
+            forecast_margin: Self::default_forecast_margin(),
+            forecast_weight: Self::default_forecast_weight(),
+        }
+    }
+}
+
+/// Which rule of the module doc made a decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Too few ITs, or a histogram with no pattern: `fallback_ttl`.
+    Fallback,
+    /// The histogram's percentiles.
+    Histogram,
+    /// The forecast of out-of-bounds ITs.
+    Forecast,
+}
+
+/// A decision and the windows behind it, measured from the end of the
+/// execution (for [`Mode::Fallback`], `prewarm` is zero and `keep_alive`
+/// the fallback TTL).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Windows {
+    pub mode: Mode,
+    pub prewarm: SimDuration,
+    pub keep_alive: SimDuration,
+}
+
+impl Windows {
+    fn decision(self) -> KeepDecision {
+        if self.prewarm.is_zero() {
+            if self.keep_alive.is_zero() {
+                KeepDecision::Evict
+            } else {
+                KeepDecision::Keep(self.keep_alive)
+            }
+        } else {
+            KeepDecision::Prewarm {
+                after: self.prewarm,
+                keep: SimDuration(self.keep_alive.0.saturating_sub(self.prewarm.0)),
+            }
+        }
+    }
+}
+
+/// What the policy knows of one app.
+#[derive(Clone, Debug, Default)]
+struct AppState {
+    /// Bin counts of in-range ITs (empty until the first one).
+    counts: Vec<u32>,
+    in_range: u64,
+    /// Sum of the squared bin counts (for the CV).
+    sum_sq: u128,
+    oob: u64,
+    /// EWMA of the OOB ITs, in nanoseconds.
+    forecast_ns: f64,
+    /// End of the latest execution not yet followed by an arrival.
+    idle_since: Option<SimTime>,
+    /// Windows from the ITs so far (None: recompute).
+    cached: Option<Windows>,
+}
+
+/// The policy: per-app histograms. See the module doc.
+#[derive(Clone, Debug)]
+pub struct HybridHistogram {
+    cfg: Config,
+    bins: usize,
+    apps: Vec<AppState>,
+}
+
+impl HybridHistogram {
+    /// A policy with a validated configuration.
+    pub fn new(cfg: Config) -> Self {
+        let bins = (cfg.range.as_nanos() / cfg.bin.as_nanos().max(1)) as usize;
+        HybridHistogram {
+            cfg,
+            bins,
+            apps: Vec::new(),
+        }
+    }
+
+    fn app(&mut self, app: u32) -> &mut AppState {
+        let i = app as usize;
+        if i >= self.apps.len() {
+            self.apps.resize_with(i + 1, AppState::default);
+        }
+        &mut self.apps[i]
+    }
+
+    /// Records one idle time of `app` (what [`KeepAlive::on_arrival`] does
+    /// after an idle moment).
+    pub fn record(&mut self, app: u32, it: SimDuration) {
+        let bins = self.bins;
+        let bin_ns = self.cfg.bin.as_nanos();
+        let w = self.cfg.forecast_weight;
+        let a = self.app(app);
+        a.cached = None;
+        let b = it.as_nanos() / bin_ns;
+        if b < bins as u64 {
+            if a.counts.is_empty() {
+                a.counts = vec![0; bins];
+            }
+            let c = &mut a.counts[b as usize];
+            // (c + 1)^2 - c^2 = 2c + 1
+            a.sum_sq += 2 * *c as u128 + 1;
+            *c = c.saturating_add(1);
+            a.in_range += 1;
+        } else {
+            let x = it.as_nanos() as f64;
+            a.forecast_ns = if a.oob == 0 {
+                x
+            } else {
+                w * x + (1.0 - w) * a.forecast_ns
+            };
+            a.oob += 1;
+        }
+    }
+
+    /// The coefficient of variation of `app`'s bin counts (None with no
+    /// in-range IT).
+    pub fn cv(&self, app: u32) -> Option<f64> {
+        let a = self.apps.get(app as usize)?;
+        if a.in_range == 0 {
+            return None;
+        }
+        // CV = sd / mean with mean = n / B and sd^2 = sum_sq / B - mean^2,
+        // so CV = sqrt(B * sum_sq - n^2) / n (exact integers under the root).
+        let n = a.in_range as u128;
+        let var = (self.bins as u128 * a.sum_sq).saturating_sub(n * n);
+        Some((var as f64).sqrt() / n as f64)
+    }
+
+    /// The windows for `app` from the ITs seen so far.
+    pub fn windows(&mut self, app: u32) -> Windows {
+        if let Some(w) = self.app(app).cached {
+            return w;
+        }
+        let w = self.compute(app);
+        self.app(app).cached = Some(w);
+        w
+    }
+
+    fn compute(&mut self, app: u32) -> Windows {
+        let cv = self.cv(app);
+        let cfg = &self.cfg;
+        let fallback = Windows {
+            mode: Mode::Fallback,
+            prewarm: SimDuration::ZERO,
+            keep_alive: cfg.fallback(),
+        };
+        let Some(a) = self.apps.get(app as usize) else {
+            return fallback;
+        };
+        let total = a.in_range + a.oob;
+        if total < cfg.min_samples as u64 {
+            return fallback;
+        }
+        if a.oob as f64 > cfg.oob_threshold * total as f64 {
+            let f = a.forecast_ns;
+            let m = cfg.forecast_margin;
+            return Windows {
+                mode: Mode::Forecast,
+                prewarm: round_ns(f * (1.0 - m)),
+                keep_alive: round_ns(f * (1.0 + m)),
+            };
+        }
+        match cv {
+            Some(cv) if cv >= cfg.cv_threshold => {}
+            _ => return fallback,
+        }
+        let n = a.in_range as f64;
+        let head_target = cfg.head_percentile / 100.0 * n;
+        let tail_target = cfg.tail_percentile / 100.0 * n;
+        let (mut head, mut tail) = (None, None);
+        let mut cum = 0u64;
+        for (i, &c) in a.counts.iter().enumerate() {
+            if c == 0 {
+                continue;
+            }
+            cum += c as u64;
+            if head.is_none() && cum as f64 >= head_target {
+                head = Some(i);
+            }
+            if cum as f64 >= tail_target {
+                tail = Some(i);
+                break;
+            }
+        }
+        // Both are found: the last non-empty bin reaches 100%.
+        let last = a.counts.iter().rposition(|&c| c > 0).unwrap_or(0);
+        let head = head.unwrap_or(last);
+        let tail = tail.unwrap_or(last);
+        let bin = cfg.bin.as_nanos() as f64;
+        let m = cfg.margin;
+        Windows {
+            mode: Mode::Histogram,
+            prewarm: round_ns(head as f64 * bin * (1.0 - m)),
+            keep_alive: round_ns((tail + 1) as f64 * bin * (1.0 + m)),
+        }
+    }
+}
+
+/// A float number of nanoseconds rounded to the nearest one.
+fn round_ns(ns: f64) -> SimDuration {
+    SimDuration::from_secs_f64(ns / 1e9)
+}
+
+impl KeepAlive for HybridHistogram {
+    fn on_arrival(&mut self, app: u32, now: SimTime) {
+        if let Some(since) = self.app(app).idle_since.take() {
+            self.record(app, now.since(since));
+        }
+    }
+
+    fn on_idle(&mut self, app: u32, now: SimTime, _inst: IdleInstance) -> KeepDecision {
+        self.app(app).idle_since = Some(now);
+        self.windows(app).decision()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: u64 = 60_000_000_000;
+
+    fn mins(m: f64) -> SimDuration {
+        SimDuration::from_secs_f64(m * 60.0)
+    }
+
+    fn inst() -> IdleInstance {
+        IdleInstance {
+            created: SimTime(0),
+            first_idle: SimTime(0),
+        }
+    }
+
+    /// Feeds ITs through the trait: idle at t, arrival at t + it.
+    fn feed(p: &mut HybridHistogram, app: u32, its: &[SimDuration]) -> SimTime {
+        let mut t = SimTime(0);
+        for &it in its {
+            p.on_idle(app, t, inst());
+            t += it;
+            p.on_arrival(app, t);
+        }
+        t
+    }
+
+    #[test]
+    fn defaults_are_the_papers() {
+        let c = Config::default();
+        assert_eq!(c.range, SimDuration::from_secs(4 * 3600));
+        assert_eq!(c.bin, SimDuration::from_secs(60));
+        assert_eq!((c.head_percentile, c.tail_percentile), (5.0, 99.0));
+        assert_eq!((c.margin, c.cv_threshold), (0.1, 2.0));
+        assert_eq!(c.fallback(), c.range);
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn ten_minute_its_prewarm_at_nine_and_keep_until_twelve_point_one() {
+        let mut p = HybridHistogram::new(Config::default());
+        let t = feed(&mut p, 0, &[SimDuration(10 * MIN); 10]);
+        // Head and tail in bin 10 ([10, 11) min): pre-warm 10 min - 10% =
+        // 9 min; keep-alive 11 min + 10% = 12.1 min; so the pre-warmed
+        // instance lives 3.1 min.
+        let w = p.windows(0);
+        assert_eq!(w.mode, Mode::Histogram);
+        assert_eq!(w.prewarm, SimDuration(9 * MIN));
+        assert_eq!(w.keep_alive, SimDuration(12 * MIN + 6 * MIN / 60));
+        let d = p.on_idle(0, t, inst());
+        assert_eq!(
+            d,
+            KeepDecision::Prewarm {
+                after: SimDuration(9 * MIN),
+                keep: SimDuration(3 * MIN + 6 * MIN / 60),
+            }
+        );
+    }
+
+    #[test]
+    fn periodic_timer_of_the_module_doc() {
+        let mut p = HybridHistogram::new(Config::default());
+        let it = SimDuration(20 * MIN - 10_000_000);
+        feed(&mut p, 3, &[it; 12]);
+        let w = p.windows(3);
+        assert_eq!(w.prewarm, mins(17.1));
+        assert_eq!(w.keep_alive, mins(22.0));
+        assert_eq!(
+            w.decision(),
+            KeepDecision::Prewarm {
+                after: mins(17.1),
+                keep: mins(4.9)
+            }
+        );
+    }
+
+    #[test]
+    fn head_and_tail_of_a_mixed_history() {
+        // 19 ITs of 10.5 min and one of 30 min (n = 20). Head: 5% of 20 =
+        // 1 IT, reached in bin 10 -> 10 min - 10% = 9 min. Tail: 99% of 20
+        // = 19.8 ITs, reached in bin 30 -> 31 min + 10% = 34.1 min.
+        // CV = sqrt(240 * (19^2 + 1^2) - 20^2) / 20 = 14.7 >= 2.
+        let mut p = HybridHistogram::new(Config::default());
+        let mut its = vec![mins(10.5); 19];
+        its.push(SimDuration(30 * MIN));
+        feed(&mut p, 0, &its);
+        let cv = p.cv(0).unwrap();
+        assert!((cv - (240.0f64 * 362.0 - 400.0).sqrt() / 20.0).abs() < 1e-12);
+        let w = p.windows(0);
+        assert_eq!(w.mode, Mode::Histogram);
+        assert_eq!(w.prewarm, mins(9.0));
+        assert_eq!(w.keep_alive, mins(34.1));
+        assert_eq!(
+            w.decision(),
+            KeepDecision::Prewarm {
+                after: mins(9.0),
+                keep: mins(25.1)
+            }
+        );
+    }
+
+    #[test]
+    fn head_in_first_bin_keeps_for_the_tail() {
+        // ITs of 20 s and 90 s: head in bin 0 (pre-warm 0), tail in bin 1
+        // -> keep 2 min + 10% = 132 s after the execution.
+        let mut p = HybridHistogram::new(Config::default());
+        let mut its = vec![SimDuration::from_secs(20); 8];
+        its.extend([SimDuration::from_secs(90); 4]);
+        let t = feed(&mut p, 0, &its);
+        assert_eq!(
+            p.on_idle(0, t, inst()),
+            KeepDecision::Keep(SimDuration::from_secs(132))
+        );
+    }
+
+    #[test]
+    fn too_few_its_fall_back_to_the_range() {
+        let mut p = HybridHistogram::new(Config::default());
+        let t = feed(&mut p, 0, &[SimDuration(10 * MIN); 9]);
+        assert_eq!(p.windows(0).mode, Mode::Fallback);
+        assert_eq!(
+            p.on_idle(0, t, inst()),
+            KeepDecision::Keep(SimDuration::from_secs(4 * 3600))
+        );
+        // An app never seen is kept for the range too.
+        assert_eq!(
+            p.on_idle(7, t, inst()),
+            KeepDecision::Keep(SimDuration::from_secs(4 * 3600))
+        );
+        // The tenth IT makes the histogram usable.
+        p.on_arrival(0, t + SimDuration(10 * MIN));
+        assert_eq!(p.windows(0).mode, Mode::Histogram);
+    }
+
+    #[test]
+    fn spread_its_have_no_pattern() {
+        // One IT in each of 60 bins: CV = sqrt(240 / 60 - 1) = 1.73 < 2.
+        let cfg = Config {
+            fallback_ttl: Some(SimDuration(15 * MIN)),
+            ..Config::default()
+        };
+        let mut p = HybridHistogram::new(cfg);
+        let its: Vec<_> = (0..60).map(|i| SimDuration(i * MIN + MIN / 2)).collect();
+        let t = feed(&mut p, 0, &its);
+        assert!((p.cv(0).unwrap() - 3f64.sqrt()).abs() < 1e-12);
+        assert_eq!(
+            p.on_idle(0, t, inst()),
+            KeepDecision::Keep(SimDuration(15 * MIN))
+        );
+        // In 48 bins the CV is exactly 2: a pattern.
+        let mut q = HybridHistogram::new(Config::default());
+        let its: Vec<_> = (0..48).map(|i| SimDuration(i * MIN)).collect();
+        feed(&mut q, 0, &its);
+        assert_eq!(q.cv(0), Some(2.0));
+        assert_eq!(q.windows(0).mode, Mode::Histogram);
+    }
+
+    #[test]
+    fn zero_fallback_evicts() {
+        let cfg = Config {
+            fallback_ttl: Some(SimDuration::ZERO),
+            ..Config::default()
+        };
+        let mut p = HybridHistogram::new(cfg);
+        assert_eq!(p.on_idle(0, SimTime(5), inst()), KeepDecision::Evict);
+    }
+
+    #[test]
+    fn mostly_out_of_bounds_uses_the_forecast() {
+        // 6 OOB ITs (exactly 4 h counts as OOB) and 4 in range: 6 > 0.5 x
+        // 10. EWMA (w = 0.5) of 4, 6, 5, 5, 5, 5 h: 4 -> 5 -> 5 -> ... = 5 h.
+        // Pre-warm 5 h x 0.85 = 4.25 h; keep 2 x 0.15 x 5 h = 1.5 h.
+        let h = |x: f64| SimDuration::from_secs_f64(x * 3600.0);
+        let mut p = HybridHistogram::new(Config::default());
+        let its = [
+            h(4.0),
+            SimDuration(10 * MIN),
+            h(6.0),
+            SimDuration(10 * MIN),
+            h(5.0),
+            h(5.0),
+            SimDuration(10 * MIN),
+            h(5.0),
+            SimDuration(10 * MIN),
+            h(5.0),
+        ];
+        let t = feed(&mut p, 2, &its);
+        let w = p.windows(2);
+        assert_eq!(w.mode, Mode::Forecast);
+        assert_eq!(w.prewarm, h(4.25));
+        assert_eq!(w.keep_alive, h(5.75));
+        assert_eq!(
+            p.on_idle(2, t, inst()),
+            KeepDecision::Prewarm {
+                after: h(4.25),
+                keep: h(1.5)
+            }
+        );
+        // Half OOB is not more than half: back to the histogram rules.
+        let mut q = HybridHistogram::new(Config::default());
+        let mut its = vec![h(5.0); 5];
+        its.extend([SimDuration(10 * MIN); 5]);
+        feed(&mut q, 0, &its);
+        assert_eq!(q.windows(0).mode, Mode::Histogram);
+    }
+
+    #[test]
+    fn forecast_follows_the_newest_its() {
+        let h = |x: f64| SimDuration::from_secs_f64(x * 3600.0);
+        let mut p = HybridHistogram::new(Config {
+            min_samples: 1,
+            ..Config::default()
+        });
+        for (it, want) in [(8.0, 8.0), (4.0, 6.0), (10.0, 8.0)] {
+            p.record(0, h(it));
+            assert_eq!(p.windows(0).mode, Mode::Forecast);
+            assert_eq!(p.windows(0).prewarm, h(want * 0.85));
+        }
+    }
+
+    #[test]
+    fn only_the_first_arrival_after_an_idle_moment_is_an_it() {
+        let mut p = HybridHistogram::new(Config {
+            min_samples: 1,
+            ..Config::default()
+        });
+        // Arrivals with no idle moment before them record nothing.
+        p.on_arrival(0, SimTime(5));
+        assert_eq!(p.windows(0).mode, Mode::Fallback);
+        // Two ends, then two arrivals: one IT, from the later end.
+        p.on_idle(0, SimTime(0), inst());
+        p.on_idle(0, SimTime(3 * MIN), inst());
+        p.on_arrival(0, SimTime(13 * MIN + 1));
+        p.on_arrival(0, SimTime(40 * MIN));
+        let w = p.windows(0);
+        assert_eq!(w.mode, Mode::Histogram);
+        assert_eq!(w.prewarm, SimDuration(9 * MIN));
+    }
+
+    #[test]
+    fn validation_names_the_key() {
+        let key = |c: Config| c.validate().unwrap_err().0;
+        let d = Config::default;
+        assert_eq!(key(Config { margin: 1.0, ..d() }), "margin");
+        assert_eq!(
+            key(Config {
+                bin: SimDuration::from_secs(7),
+                ..d()
+            }),
+            "range"
+        );
+        assert_eq!(
+            key(Config {
+                bin: SimDuration::ZERO,
+                ..d()
+            }),
+            "bin"
+        );
+        assert_eq!(
+            key(Config {
+                bin: SimDuration::from_millis(1),
+                ..d()
+            }),
+            "bin"
+        );
+        assert_eq!(
+            key(Config {
+                head_percentile: 50.0,
+                tail_percentile: 40.0,
+                ..d()
+            }),
+            "tail_percentile"
+        );
+        assert_eq!(
+            key(Config {
+                head_percentile: -1.0,
+                ..d()
+            }),
+            "head_percentile"
+        );
+        assert_eq!(
+            key(Config {
+                cv_threshold: f64::NAN,
+                ..d()
+            }),
+            "cv_threshold"
+        );
+        assert_eq!(
+            key(Config {
+                min_samples: 0,
+                ..d()
+            }),
+            "min_samples"
+        );
+        assert_eq!(
+            key(Config {
+                oob_threshold: 1.5,
+                ..d()
+            }),
+            "oob_threshold"
+        );
+        assert_eq!(
+            key(Config {
+                forecast_weight: 0.0,
+                ..d()
+            }),
+            "forecast_weight"
+        );
+        assert_eq!(
+            key(Config {
+                forecast_margin: -0.1,
+                ..d()
+            }),
+            "forecast_margin"
+        );
+    }
+}

@@ -8,12 +8,18 @@
 //! serde-tagged enums ([`crate::scenario::PlacementCfg`],
 //! [`crate::scenario::KeepAliveCfg`]), turned into trait objects here.
 
+pub mod best_fit;
+pub mod consistent_hash;
 pub mod first_fit;
 pub mod fixed_ttl;
 pub mod greedy_dual;
 pub mod hybrid_histogram;
 pub mod lru;
+pub mod power_of_two;
+pub mod random;
+pub mod round_robin;
 pub mod scale_to_zero;
+pub mod worst_fit;
 
 use crate::engine::Streams;
 use crate::platform::hosts::Hosts;
@@ -60,11 +66,6 @@ pub trait KeepAlive: Send {
     fn on_arrival(&mut self, _app: u32, _now: SimTime) {}
     /// An instance of `app` went idle at `now`.
     fn on_idle(&mut self, app: u32, now: SimTime, inst: IdleInstance) -> KeepDecision;
-    /// How long a pre-warmed instance of `app` (see [`KeepDecision::Prewarm`])
-    /// that became ready at `now` stays idle before it is evicted unused.
-    fn prewarmed_keep(&mut self, _app: u32, _now: SimTime) -> SimDuration {
-        SimDuration::ZERO
-    }
 }
 
 /// Chooses which idle instance to evict when a new instance needs memory.
@@ -83,17 +84,34 @@ pub trait Eviction: Send {
 }
 
 /// The placement policy of a run; `streams` seeds the randomised ones.
-pub fn placement(cfg: &PlacementCfg, _streams: &Streams, _hosts: usize) -> Box<dyn Placement> {
+pub fn placement(cfg: &PlacementCfg, streams: &Streams, hosts: usize) -> Box<dyn Placement> {
     match cfg {
         PlacementCfg::FirstFit => Box::new(first_fit::FirstFit),
+        PlacementCfg::Random { tries } => Box::new(random::Random::new(
+            streams.named("placement", "random"),
+            *tries,
+        )),
+        PlacementCfg::RoundRobin => Box::new(round_robin::RoundRobin::default()),
+        PlacementCfg::BestFit => Box::new(best_fit::BestFit),
+        PlacementCfg::WorstFit => Box::new(worst_fit::WorstFit),
+        PlacementCfg::PowerOfTwo => Box::new(power_of_two::PowerOfTwo::new(
+            streams.named("placement", "power-of-two"),
+        )),
+        PlacementCfg::ConsistentHash { epsilon, probes } => Box::new(
+            consistent_hash::ConsistentHash::new(hosts, *epsilon, *probes),
+        ),
     }
 }
 
 /// The eviction policy of a run, given its apps (their memory and init
 /// cost); None when eviction for memory is off.
-pub fn eviction(cfg: &EvictionCfg, _apps: &[AppInfo]) -> Box<dyn Eviction> {
+pub fn eviction(cfg: &EvictionCfg, apps: &[AppInfo]) -> Box<dyn Eviction> {
+    use greedy_dual::{GreedyDual, Variant};
     match cfg {
         EvictionCfg::Lru | EvictionCfg::None => Box::new(lru::Lru),
+        EvictionCfg::GreedyDual => Box::new(GreedyDual::new(Variant::GreedyDual, apps)),
+        EvictionCfg::Frequency => Box::new(GreedyDual::new(Variant::Frequency, apps)),
+        EvictionCfg::Size => Box::new(GreedyDual::new(Variant::Size, apps)),
     }
 }
 
@@ -104,5 +122,6 @@ pub fn keepalive(cfg: &KeepAliveCfg) -> Box<dyn KeepAlive> {
             reset: *reset,
         }),
         KeepAliveCfg::None => Box::new(scale_to_zero::ScaleToZero),
+        KeepAliveCfg::Hybrid(c) => Box::new(hybrid_histogram::HybridHistogram::new(c.clone())),
     }
 }

@@ -241,11 +241,40 @@ pub enum PlacementCfg {
     /// The lowest-numbered host with enough free memory.
     #[default]
     FirstFit,
+    /// A host drawn at random among those with room (`policy::random`).
+    Random {
+        #[serde(default = "crate::policy::random::default_tries")]
+        tries: u32,
+    },
+    /// The next host with room after the last one used, wrapping.
+    RoundRobin,
+    /// The host with the least free memory that fits.
+    BestFit,
+    /// The host with the most free memory (also `least-loaded`).
+    #[serde(alias = "least-loaded")]
+    WorstFit,
+    /// The emptier of two random hosts (`policy::power_of_two`).
+    PowerOfTwo,
+    /// An app's home host and probe sequence, with bounded loads
+    /// (`policy::consistent_hash`).
+    ConsistentHash {
+        #[serde(
+            default = "crate::policy::consistent_hash::default_epsilon",
+            deserialize_with = "crate::policy::consistent_hash::de_epsilon"
+        )]
+        epsilon: f64,
+        #[serde(default = "crate::policy::consistent_hash::default_probes")]
+        probes: u32,
+    },
 }
 
 /// How long an idle instance is kept.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+///
+/// Deserialized by hand (see the `Deserialize` impl below) so that an error
+/// inside a policy's keys keeps its key path (`keepalive.margin`), which
+/// serde's internally tagged enums lose.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum KeepAliveCfg {
     /// Keep each instance `ttl` after the end of each execution (the timer
     /// restarts at every completion). Default 10 minutes, the AWS-like
@@ -259,6 +288,10 @@ pub enum KeepAliveCfg {
     },
     /// Scale to zero: evict as soon as an execution ends.
     None,
+    /// The hybrid histogram policy of Shahrad et al. (ATC'20): per-app
+    /// idle-time histograms choose a pre-warm and a keep-alive window; see
+    /// `policy::hybrid_histogram` for the keys and their defaults.
+    Hybrid(crate::policy::hybrid_histogram::Config),
 }
 
 impl Default for KeepAliveCfg {
@@ -270,6 +303,55 @@ impl Default for KeepAliveCfg {
     }
 }
 
+/// The keys of `[keepalive] kind = "fixed"`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FixedKeepAliveRaw {
+    ttl: SimDuration,
+    #[serde(default)]
+    reset: crate::policy::fixed_ttl::TtlReset,
+}
+
+impl<'de> Deserialize<'de> for KeepAliveCfg {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let mut t = toml::Table::deserialize(d)?;
+        let kind = match t.remove("kind") {
+            None => return Err(D::Error::missing_field("kind")),
+            Some(toml::Value::String(k)) => k,
+            Some(other) => {
+                return Err(D::Error::custom(format!(
+                    "{NESTED}kind{NESTED}expected a string, found {}",
+                    other.type_str()
+                )));
+            }
+        };
+        Ok(match kind.as_str() {
+            "fixed" => {
+                let f: FixedKeepAliveRaw = nested(t)?;
+                KeepAliveCfg::Fixed {
+                    ttl: f.ttl,
+                    reset: f.reset,
+                }
+            }
+            "none" => {
+                if let Some(k) = t.keys().next() {
+                    return Err(D::Error::custom(format!(
+                        "{NESTED}{k}{NESTED}unknown key for kind \"none\" (it has no keys)"
+                    )));
+                }
+                KeepAliveCfg::None
+            }
+            "hybrid" => KeepAliveCfg::Hybrid(nested(t)?),
+            other => {
+                return Err(D::Error::custom(format!(
+                    "{NESTED}kind{NESTED}unknown keep-alive kind `{other}`, expected one of `fixed`, `none`, `hybrid`"
+                )));
+            }
+        })
+    }
+}
+
 /// What happens when a new instance needs memory that idle instances hold.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
@@ -278,6 +360,13 @@ pub enum EvictionCfg {
     /// which that makes enough room.
     #[default]
     Lru,
+    /// Greedy-Dual (FaasCache, ASPLOS'21): lowest `clock + frequency x
+    /// cold-start cost / memory` first; see `policy::greedy_dual`.
+    GreedyDual,
+    /// Greedy-Dual without size: lowest `clock + frequency x cost` first.
+    Frequency,
+    /// Greedy-Dual without cost: lowest `clock + frequency / memory` first.
+    Size,
     /// Never evict for memory; the invocation waits in the queue.
     None,
 }
@@ -830,6 +919,11 @@ pub fn validate(s: &Scenario, origin: &str, prefix: &str) -> Result<()> {
             "queue.timeout",
             "must be greater than zero (use max_len = 0 for no queue)".into(),
         ));
+    }
+    if let KeepAliveCfg::Hybrid(h) = &s.keepalive {
+        if let Err((key, msg)) = h.validate() {
+            return Err(err(&format!("keepalive.{key}"), msg));
+        }
     }
     let host_mb = s.hosts.memory_mb.0;
     let mut app_names = std::collections::BTreeSet::new();

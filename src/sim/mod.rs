@@ -150,7 +150,7 @@ pub fn run_with(
                     Event::Done(i) => (2, i.slot as u64),
                     Event::KeepAlive(i) => (3, i.slot as u64),
                     Event::QueueTimeout(t) => (4, t),
-                    Event::Prewarm(a) => (5, a as u64),
+                    Event::Prewarm(a, _) => (5, a as u64),
                 };
                 fp = (fp ^ now.0).wrapping_mul(PRIME) ^ (code << 56 | id);
                 platform.handle(now, ev, &mut out);
@@ -169,8 +169,12 @@ pub fn run_with(
                     engine.schedule(now + d, Event::Ready(instance));
                     metrics.started(prewarm);
                 }
-                Action::ArmPrewarm { app, at } => {
-                    engine.schedule(at, Event::Prewarm(app));
+                Action::ArmPrewarm {
+                    app,
+                    generation,
+                    at,
+                } => {
+                    engine.schedule(at, Event::Prewarm(app, generation));
                 }
                 Action::PrewarmUsed { .. } => metrics.counters.prewarm_used += 1,
                 Action::PrewarmWasted { .. } => metrics.counters.prewarm_wasted += 1,

@@ -1,0 +1,45 @@
+//! Best-fit placement: the host with the least free memory that still fits.
+//!
+//! The classic bin-packing heuristic (Johnson et al., "Worst-case
+//! performance bounds for simple one-dimensional packing algorithms", SIAM
+//! J. Computing 1974): fill the tightest gap, keeping large holes open for
+//! large instances. Packs harder than first-fit when app sizes differ; like
+//! first-fit it concentrates load. Ties go to the lowest-numbered host.
+//! O(log hosts) from the host table's ordered `(free_mb, host)` index
+//! ([`Hosts::best_fit`]). No parameters.
+
+use super::Placement;
+use crate::platform::hosts::Hosts;
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BestFit;
+
+impl Placement for BestFit {
+    #[inline]
+    fn place(&mut self, hosts: &Hosts, _app: u32, need_mb: u64) -> Option<u32> {
+        hosts.best_fit(need_mb)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_tightest_fit_lowest_index_on_ties() {
+        // Free: [1000, 300, 600, 300].
+        let mut h = Hosts::new(4, 1000);
+        h.alloc(1, 700);
+        h.alloc(2, 400);
+        h.alloc(3, 700);
+        let mut p = BestFit;
+        assert_eq!(p.place(&h, 0, 100), Some(1));
+        assert_eq!(p.place(&h, 0, 300), Some(1));
+        assert_eq!(p.place(&h, 0, 301), Some(2));
+        assert_eq!(p.place(&h, 0, 601), Some(0));
+        assert_eq!(p.place(&h, 0, 1001), None);
+        // Host 1 fills; host 3 is now the tightest 300 MB hole.
+        h.alloc(1, 300);
+        assert_eq!(p.place(&h, 0, 100), Some(3));
+    }
+}

@@ -1,0 +1,142 @@
+//! Random placement: a host drawn at random among those with room.
+//!
+//! The one-choice baseline of the balls-into-bins literature (Mitzenmacher,
+//! "The Power of Two Choices in Randomized Load Balancing", IEEE TPDS 2001:
+//! with one uniform choice the fullest of n bins holds about
+//! log n / log log n balls, against log log n with two choices; see
+//! [`super::power_of_two`]). It spreads instances with no memory of where
+//! an app ran before.
+//!
+//! The exact rule, which never scans the hosts:
+//! 1. draw a host uniformly (`next_u64() % hosts`) up to `tries` times; the
+//!    first one with at least the needed memory free is the answer;
+//! 2. otherwise draw one more uniform offset `r` and answer the first host
+//!    with room at or after `r`, wrapping to the first host with room from
+//!    host 0 (two O(log hosts) queries of the free-memory tree);
+//! 3. None if no host has room.
+//!
+//! While at least a fraction f of the hosts has room, step 1 fails with
+//! probability (1 - f)^tries (under 0.4% for f = 1/2 and 8 tries), so the
+//! choice is uniform among the hosts with room except in that rare case,
+//! where step 2 favours a host that follows a long run of full ones. Cost:
+//! O(tries + log hosts).
+//!
+//! Parameters:
+//! - `tries`: uniform draws before the fallback; default 8. `0` skips
+//!   step 1 (always the fallback: the first fitting host after a random
+//!   offset).
+//!
+//! Draws come from the stream `("placement", "random")` of the run, so a
+//! run is reproducible from its seed.
+
+use super::Placement;
+use crate::engine::RngStream;
+use crate::platform::hosts::Hosts;
+
+/// The default number of uniform draws before the fallback.
+pub const DEFAULT_TRIES: u32 = 8;
+
+/// Serde default of `tries`.
+pub fn default_tries() -> u32 {
+    DEFAULT_TRIES
+}
+
+#[derive(Clone, Debug)]
+pub struct Random {
+    rng: RngStream,
+    tries: u32,
+}
+
+impl Random {
+    pub fn new(rng: RngStream, tries: u32) -> Self {
+        Random { rng, tries }
+    }
+}
+
+impl Placement for Random {
+    fn place(&mut self, hosts: &Hosts, _app: u32, need_mb: u64) -> Option<u32> {
+        let n = hosts.len() as u64;
+        if n == 0 {
+            return None;
+        }
+        for _ in 0..self.tries {
+            let h = (self.rng.next_u64() % n) as u32;
+            if hosts.free_mb(h) >= need_mb {
+                return Some(h);
+            }
+        }
+        let start = (self.rng.next_u64() % n) as u32;
+        hosts
+            .first_free_from(start, need_mb)
+            .or_else(|| hosts.first_free(need_mb))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // RngStream::from_seed_u64(7) draws hosts 1, 0, 2, 0, ... among 4 (each
+    // next_u64() % 4); seed 3 draws 1, 0, 3, 3, ...
+
+    #[test]
+    fn takes_the_first_drawn_host_with_room() {
+        let mut h = Hosts::new(4, 1000);
+        let mut p = Random::new(RngStream::from_seed_u64(7), 8);
+        assert_eq!(p.place(&h, 0, 1), Some(1));
+        // Host 1 full: the second draw, host 0, answers.
+        h.alloc(1, 1000);
+        let mut p = Random::new(RngStream::from_seed_u64(7), 8);
+        assert_eq!(p.place(&h, 0, 1), Some(0));
+        // Hosts 1 and 0 full: the third draw, host 2.
+        h.alloc(0, 1000);
+        let mut p = Random::new(RngStream::from_seed_u64(7), 8);
+        assert_eq!(p.place(&h, 0, 1), Some(2));
+    }
+
+    #[test]
+    fn falls_back_after_the_offset_then_wraps() {
+        // tries = 2 with seed 7: draws 1 and 0 miss (both full); the offset
+        // is the third draw, 2, and host 2 is full too: the answer is the
+        // first host with room at or after 2, host 3.
+        let mut h = Hosts::new(4, 100);
+        for x in [0, 1, 2] {
+            h.alloc(x, 100);
+        }
+        let mut p = Random::new(RngStream::from_seed_u64(7), 2);
+        assert_eq!(p.place(&h, 0, 50), Some(3));
+        // tries = 0 with seed 3: offset 1; hosts 1, 2, 3 full, so the
+        // search wraps to host 0.
+        let mut h = Hosts::new(4, 100);
+        for x in [1, 2, 3] {
+            h.alloc(x, 100);
+        }
+        let mut p = Random::new(RngStream::from_seed_u64(3), 0);
+        assert_eq!(p.place(&h, 0, 50), Some(0));
+        // Only host 1 has room: found from any offset.
+        let mut h = Hosts::new(4, 100);
+        for x in [0, 2, 3] {
+            h.alloc(x, 100);
+        }
+        for seed in 0..20 {
+            let mut p = Random::new(RngStream::from_seed_u64(seed), 0);
+            assert_eq!(p.place(&h, 0, 50), Some(1));
+        }
+    }
+
+    #[test]
+    fn none_when_nothing_fits_and_roughly_uniform() {
+        let h = Hosts::new(3, 100);
+        let mut p = Random::new(RngStream::from_seed_u64(1), 8);
+        assert_eq!(p.place(&h, 0, 101), None);
+        let mut count = [0u32; 3];
+        for _ in 0..3000 {
+            count[p.place(&h, 0, 10).unwrap() as usize] += 1;
+        }
+        for c in count {
+            assert!((900..1100).contains(&c), "{count:?}");
+        }
+        let mut p = Random::new(RngStream::from_seed_u64(1), 8);
+        assert_eq!(p.place(&Hosts::new(0, 1), 0, 0), None);
+    }
+}

@@ -1,0 +1,71 @@
+//! Round-robin placement: the next host with room after the last one used.
+//!
+//! The default scheduling of many load balancers and the "round robin"
+//! baseline of FaaS placement studies. A cursor starts at host 0; each
+//! decision answers the first host with enough free memory at or after the
+//! cursor, wrapping to the first host with room from host 0, and moves the
+//! cursor just past the chosen host. Full hosts are skipped, so with equal
+//! free memory everywhere the hosts are used in turn 0, 1, 2, ... Every
+//! decision that returns a host advances the cursor (the platform starts an
+//! instance on every host it is given). O(log hosts): two queries of the
+//! host table's free-memory tree ([`Hosts::first_free_from`]), never a
+//! walk over full hosts. No parameters.
+
+use super::Placement;
+use crate::platform::hosts::Hosts;
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RoundRobin {
+    /// The host to try first.
+    next: u32,
+}
+
+impl Placement for RoundRobin {
+    #[inline]
+    fn place(&mut self, hosts: &Hosts, _app: u32, need_mb: u64) -> Option<u32> {
+        let h = hosts
+            .first_free_from(self.next, need_mb)
+            .or_else(|| hosts.first_free(need_mb))?;
+        self.next = if h as usize + 1 >= hosts.len() {
+            0
+        } else {
+            h + 1
+        };
+        Some(h)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cycles_through_hosts_and_skips_full_ones() {
+        let mut h = Hosts::new(4, 1000);
+        let mut p = RoundRobin::default();
+        let got: Vec<_> = (0..6).map(|_| p.place(&h, 0, 100).unwrap()).collect();
+        assert_eq!(got, [0, 1, 2, 3, 0, 1]);
+        // Host 2 cannot take 600 MB any more: skipped.
+        h.alloc(2, 500);
+        assert_eq!(p.place(&h, 0, 600), Some(3));
+        assert_eq!(p.place(&h, 0, 600), Some(0));
+        assert_eq!(p.place(&h, 0, 600), Some(1));
+        assert_eq!(p.place(&h, 0, 600), Some(3));
+        // A small instance still fits on host 2 when its turn comes.
+        assert_eq!(p.place(&h, 0, 100), Some(0));
+        assert_eq!(p.place(&h, 0, 100), Some(1));
+        assert_eq!(p.place(&h, 0, 100), Some(2));
+    }
+
+    #[test]
+    fn wraps_to_the_first_host_with_room_and_fails_when_none() {
+        let mut h = Hosts::new(3, 100);
+        h.alloc(1, 100);
+        h.alloc(2, 100);
+        let mut p = RoundRobin { next: 1 };
+        assert_eq!(p.place(&h, 0, 50), Some(0));
+        assert_eq!(p.next, 1);
+        assert_eq!(p.place(&h, 0, 101), None);
+        assert_eq!(p.next, 1, "a failed decision leaves the cursor");
+    }
+}

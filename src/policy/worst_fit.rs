@@ -1,0 +1,56 @@
+//! Worst-fit (least-loaded) placement: the host with the most free memory.
+//!
+//! The spreading heuristic: each new instance goes where the most memory is
+//! left, which balances memory across hosts and leaves headroom everywhere
+//! (the "least loaded" scheduler of load balancers, here loaded meaning
+//! memory in use). The opposite of first-fit and best-fit, which pack.
+//! Ties go to the lowest-numbered host; None if even the emptiest host
+//! cannot take the instance. Accepted in scenario files as `worst-fit` or
+//! `least-loaded`. O(log hosts): the maximum is the root of the host table's
+//! free-memory tree, and a descent finds its lowest-numbered holder
+//! ([`Hosts::most_free`]). No parameters.
+
+use super::Placement;
+use crate::platform::hosts::Hosts;
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WorstFit;
+
+/// The host with the most free memory if it can take `need_mb`.
+#[inline]
+pub fn worst_fit(hosts: &Hosts, need_mb: u64) -> Option<u32> {
+    if hosts.max_free_mb() < need_mb {
+        return None;
+    }
+    hosts.most_free()
+}
+
+impl Placement for WorstFit {
+    #[inline]
+    fn place(&mut self, hosts: &Hosts, _app: u32, need_mb: u64) -> Option<u32> {
+        worst_fit(hosts, need_mb)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_most_free_lowest_index_on_ties() {
+        // Free: [500, 800, 300, 800].
+        let mut h = Hosts::new(4, 1000);
+        h.alloc(0, 500);
+        h.alloc(1, 200);
+        h.alloc(2, 700);
+        h.alloc(3, 200);
+        let mut p = WorstFit;
+        assert_eq!(p.place(&h, 0, 100), Some(1));
+        assert_eq!(p.place(&h, 0, 800), Some(1));
+        assert_eq!(p.place(&h, 0, 801), None);
+        // Placing on host 1 makes host 3 the emptiest.
+        h.alloc(1, 100);
+        assert_eq!(p.place(&h, 0, 100), Some(3));
+        assert_eq!(WorstFit.place(&Hosts::new(0, 10), 0, 0), None);
+    }
+}

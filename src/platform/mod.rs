@@ -247,16 +247,24 @@ struct Instance {
     app_next: u32,
 }
 
+/// An app's idle list (most recently idle first) and its pending pre-warm,
+/// side by side so that an arrival reads one cache line.
 #[derive(Clone, Copy, Debug)]
 struct List {
     head: u32,
     tail: u32,
+    prewarm: PendingPrewarm,
 }
 
 impl List {
     const EMPTY: List = List {
         head: NIL,
         tail: NIL,
+        prewarm: PendingPrewarm {
+            generation: 0,
+            pending: false,
+            keep: SimDuration::ZERO,
+        },
     };
 }
 
@@ -287,14 +295,18 @@ pub struct Platform {
     placement: Box<dyn Placement>,
     keepalive: Box<dyn KeepAlive>,
     eviction: Box<dyn Eviction>,
-    /// Per app: the pending pre-warm's generation and how long its
-    /// instance stays idle once ready.
-    prewarm: Vec<PendingPrewarm>,
+    /// Whether the policies want the per-invocation callbacks.
+    keepalive_learns: bool,
+    eviction_ranks: bool,
 }
 
+/// An app's pending pre-warm: its generation (an arrival of the app
+/// cancels it) and how long its instance stays idle once ready.
 #[derive(Clone, Copy, Debug, Default)]
 struct PendingPrewarm {
     generation: u32,
+    /// A pre-warm is armed and not yet started or cancelled.
+    pending: bool,
     keep: SimDuration,
 }
 
@@ -317,10 +329,11 @@ impl Platform {
             order: VecDeque::new(),
             next_ticket: 0,
             gauges: Gauges::default(),
+            keepalive_learns: keepalive.learns_from_arrivals(),
+            eviction_ranks: eviction.ranks(),
             placement,
             keepalive,
             eviction,
-            prewarm: vec![PendingPrewarm::default(); apps],
             cfg,
         }
     }
@@ -347,10 +360,15 @@ impl Platform {
     #[inline]
     pub fn arrival(&mut self, now: SimTime, inv: Invocation, out: &mut Vec<Action>) {
         let app = self.cfg.fn_app[inv.function as usize];
-        self.keepalive.on_arrival(app, now);
+        if self.keepalive_learns {
+            self.keepalive.on_arrival(app, now);
+        }
         // The arrival a pending pre-warm was waiting for has come: cancel it.
-        let p = &mut self.prewarm[app as usize];
-        p.generation = p.generation.wrapping_add(1);
+        let p = &mut self.app_idle[app as usize].prewarm;
+        if p.pending {
+            p.pending = false;
+            p.generation = p.generation.wrapping_add(1);
+        }
         let idle = self.pick_warm(app);
         if idle != NIL {
             self.take_idle(idle);
@@ -411,7 +429,9 @@ impl Platform {
             }
             Event::QueueTimeout(ticket) => self.timeout(ticket, out),
             Event::Prewarm(app, generation) => {
-                if self.prewarm[app as usize].generation == generation {
+                let p = &mut self.app_idle[app as usize].prewarm;
+                if p.pending && p.generation == generation {
+                    p.pending = false;
                     self.prewarm_start(app, now, out);
                 }
             }
@@ -464,7 +484,7 @@ impl Platform {
             self.run_warm(slot, w.inv, now, out);
             return;
         }
-        let keep = self.prewarm[app as usize].keep;
+        let keep = self.app_idle[app as usize].prewarm.keep;
         self.go_idle(slot, now, keep, out);
         self.drain_queue(now, out);
     }
@@ -527,8 +547,9 @@ impl Platform {
             KeepDecision::Evict => self.go_idle(slot, now, SimDuration::ZERO, out),
             KeepDecision::Prewarm { after, keep } => {
                 self.go_idle(slot, now, SimDuration::ZERO, out);
-                let p = &mut self.prewarm[app as usize];
+                let p = &mut self.app_idle[app as usize].prewarm;
                 p.generation = p.generation.wrapping_add(1);
+                p.pending = true;
                 p.keep = keep;
                 out.push(Action::ArmPrewarm {
                     app,
@@ -579,7 +600,9 @@ impl Platform {
             out.push(Action::PrewarmUsed { app: inst.app });
         }
         let app = inst.app;
-        self.eviction.on_use(app, now);
+        if self.eviction_ranks {
+            self.eviction.on_use(app, now);
+        }
         let inst = &mut self.insts[slot as usize];
         inst.state = State::Busy;
         inst.job = Some(Job {
@@ -623,7 +646,9 @@ impl Platform {
         let Some(host) = self.find_host(app, out) else {
             return false;
         };
-        self.eviction.on_use(app, now);
+        if self.eviction_ranks {
+            self.eviction.on_use(app, now);
+        }
         self.new_instance(app, host, Some(inv), now, out);
         true
     }
@@ -832,7 +857,9 @@ impl Platform {
 
     fn push_idle(&mut self, slot: u32, now: SimTime) {
         let app = self.insts[slot as usize].app as usize;
-        self.insts[slot as usize].priority = self.eviction.priority(app as u32, now);
+        if self.eviction_ranks {
+            self.insts[slot as usize].priority = self.eviction.priority(app as u32, now);
+        }
         // App list: push front (most recently used first).
         let head = self.app_idle[app].head;
         {

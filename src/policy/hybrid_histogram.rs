@@ -497,6 +497,10 @@ fn round_ns(ns: f64) -> SimDuration {
 }
 
 impl KeepAlive for HybridHistogram {
+    fn learns_from_arrivals(&self) -> bool {
+        true
+    }
+
     fn on_arrival(&mut self, app: u32, now: SimTime) {
         if let Some(since) = self.app(app).idle_since.take() {
             self.record(app, now.since(since));

@@ -13,6 +13,10 @@ use crate::time::SimTime;
 pub struct Lru;
 
 impl Eviction for Lru {
+    fn ranks(&self) -> bool {
+        false
+    }
+
     #[inline]
     fn priority(&mut self, _app: u32, _now: SimTime) -> f64 {
         0.0

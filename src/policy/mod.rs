@@ -64,6 +64,11 @@ pub struct IdleInstance {
 pub trait KeepAlive: Send {
     /// An invocation of `app` arrived (for policies that learn from arrivals).
     fn on_arrival(&mut self, _app: u32, _now: SimTime) {}
+    /// Whether [`KeepAlive::on_arrival`] does anything; the platform skips
+    /// the call (one per invocation) when it does not.
+    fn learns_from_arrivals(&self) -> bool {
+        false
+    }
     /// An instance of `app` went idle at `now`.
     fn on_idle(&mut self, app: u32, now: SimTime, inst: IdleInstance) -> KeepDecision;
 }
@@ -77,6 +82,12 @@ pub trait KeepAlive: Send {
 pub trait Eviction: Send {
     /// An invocation of `app` started on an instance at `now` (warm or cold).
     fn on_use(&mut self, _app: u32, _now: SimTime) {}
+    /// False for a policy whose priorities are all equal and that learns
+    /// nothing (LRU): the platform then skips [`Eviction::on_use`] and
+    /// [`Eviction::priority`], two calls per invocation.
+    fn ranks(&self) -> bool {
+        true
+    }
     /// The priority of an instance of `app` that has just gone idle.
     fn priority(&mut self, app: u32, now: SimTime) -> f64;
     /// An instance of that priority was evicted for memory.

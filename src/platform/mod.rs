@@ -188,6 +188,9 @@ pub struct PlatformConfig {
     pub evict_for_memory: bool,
     /// Which idle instance of an app serves an arrival.
     pub warm: WarmSelect,
+    /// For each app, its provisioned concurrency (instances kept from time
+    /// 0 and never evicted while the app has no more than this many).
+    pub app_min_instances: Vec<u32>,
 }
 
 /// Which idle instance of an app serves an arrival.
@@ -236,6 +239,8 @@ struct Instance {
     first_idle: SimTime,
     /// Pre-warmed and not used yet.
     prewarmed: bool,
+    /// Provisioned concurrency: never evicted (see `Platform::provision`).
+    provisioned: bool,
     /// Eviction priority, set when it goes idle (lowest evicted first).
     priority: f64,
     /// Order of going idle (for least-recently-used eviction).
@@ -413,7 +418,7 @@ impl Platform {
                 if let Some(slot) = self.live_any(id) {
                     let inst = &mut self.insts[slot as usize];
                     inst.timer_armed = false;
-                    if inst.state == State::Idle {
+                    if inst.state == State::Idle && !inst.provisioned {
                         if now >= inst.expires_at {
                             self.evict(slot, EvictReason::KeepAlive, out);
                             self.drain_queue(now, out);
@@ -432,7 +437,24 @@ impl Platform {
                 let p = &mut self.app_idle[app as usize].prewarm;
                 if p.pending && p.generation == generation {
                     p.pending = false;
-                    self.prewarm_start(app, now, out);
+                    let _ = self.prewarm_start(app, now, out);
+                }
+            }
+        }
+    }
+
+    /// Starts every app's provisioned instances (`app_min_instances`), as
+    /// pre-warms, where a host has room; call once, at time 0, before any
+    /// input. Instances that find no room are not retried. A provisioned
+    /// instance is never evicted, by keep-alive or for memory, and never
+    /// unloaded for a pre-warm: like provisioned concurrency on AWS Lambda,
+    /// it stays for the whole run, idle (and counted as idle memory) when
+    /// unused.
+    pub fn provision(&mut self, now: SimTime, out: &mut Vec<Action>) {
+        for app in 0..self.cfg.app_min_instances.len() as u32 {
+            for _ in 0..self.cfg.app_min_instances[app as usize] {
+                if let Some(slot) = self.prewarm_start(app, now, out) {
+                    self.insts[slot as usize].provisioned = true;
                 }
             }
         }
@@ -463,12 +485,10 @@ impl Platform {
 
     /// A pre-warm is due: start an instance of `app` with no invocation, if
     /// a host has free memory (a pre-warm never evicts).
-    fn prewarm_start(&mut self, app: u32, now: SimTime, out: &mut Vec<Action>) {
+    fn prewarm_start(&mut self, app: u32, now: SimTime, out: &mut Vec<Action>) -> Option<u32> {
         let mb = self.cfg.app_memory_mb[app as usize];
-        let Some(host) = self.placement.place(&self.hosts, app, mb) else {
-            return;
-        };
-        self.new_instance(app, host, None, now, out);
+        let host = self.placement.place(&self.hosts, app, mb)?;
+        Some(self.new_instance(app, host, None, now, out))
     }
 
     /// A pre-warmed instance is ready: serve the app's queue, or go idle for
@@ -545,6 +565,9 @@ impl Platform {
         match self.keepalive.on_idle(app, now, view) {
             KeepDecision::Keep(ttl) => self.go_idle(slot, now, ttl, out),
             KeepDecision::Evict => self.go_idle(slot, now, SimDuration::ZERO, out),
+            KeepDecision::Prewarm { .. } if self.insts[slot as usize].provisioned => {
+                self.go_idle(slot, now, SimDuration::ZERO, out)
+            }
             KeepDecision::Prewarm { after, keep } => {
                 self.go_idle(slot, now, SimDuration::ZERO, out);
                 let p = &mut self.app_idle[app as usize].prewarm;
@@ -573,7 +596,8 @@ impl Platform {
         let inst = &mut self.insts[slot as usize];
         inst.state = State::Idle;
         inst.expires_at = now + keep;
-        let arm = !inst.timer_armed && !keep.is_zero();
+        let provisioned = inst.provisioned;
+        let arm = !inst.timer_armed && !keep.is_zero() && !provisioned;
         if arm {
             inst.timer_armed = true;
         }
@@ -581,7 +605,9 @@ impl Platform {
         self.gauges.idle_mb += mb;
         self.hosts.mark_idle(host, mb);
         self.push_idle(slot, now);
-        if keep.is_zero() {
+        if provisioned {
+            // Stays idle, with no timer, until used.
+        } else if keep.is_zero() {
             self.evict(slot, EvictReason::KeepAlive, out);
         } else if arm {
             out.push(Action::ArmKeepAlive {
@@ -662,7 +688,7 @@ impl Platform {
         inv: Option<Invocation>,
         now: SimTime,
         out: &mut Vec<Action>,
-    ) {
+    ) -> u32 {
         let mb = self.cfg.app_memory_mb[app as usize];
         self.hosts.alloc(host, mb);
         let slot = match self.free_slots.pop() {
@@ -679,6 +705,7 @@ impl Platform {
                     created: SimTime::ZERO,
                     first_idle: SimTime::MAX,
                     prewarmed: false,
+                    provisioned: false,
                     priority: 0.0,
                     app_prev: NIL,
                     app_next: NIL,
@@ -698,6 +725,7 @@ impl Platform {
         inst.created = now;
         inst.first_idle = SimTime::MAX;
         inst.prewarmed = false;
+        inst.provisioned = false;
         inst.job = inv.map(|inv| Job {
             inv,
             dispatched: now,
@@ -712,6 +740,7 @@ impl Platform {
             host,
             prewarm: inv.is_none(),
         });
+        slot
     }
 
     /// A host for a new instance of `app`, evicting idle instances if the
@@ -731,14 +760,17 @@ impl Platform {
             let victim = self.host_insts[h as usize]
                 .iter()
                 .copied()
-                .filter(|&i| self.insts[i as usize].state == State::Idle)
+                .filter(|&i| {
+                    let inst = &self.insts[i as usize];
+                    inst.state == State::Idle && !inst.provisioned
+                })
                 .min_by(|&a, &b| {
                     let (a, b) = (&self.insts[a as usize], &self.insts[b as usize]);
                     a.priority
                         .total_cmp(&b.priority)
                         .then(a.idle_seq.cmp(&b.idle_seq))
                 });
-            debug_assert!(victim.is_some(), "reclaimable host without idle instances");
+            // None: the host's idle memory is all provisioned.
             let victim = victim?;
             let priority = self.insts[victim as usize].priority;
             self.evict(victim, EvictReason::Pressure, out);
@@ -1007,6 +1039,7 @@ mod tests {
                 queue_timeout: SimDuration::from_secs(10),
                 evict_for_memory: true,
                 warm: WarmSelect::MostRecentlyUsed,
+                app_min_instances: vec![0; mem.len()],
             },
             Box::new(FirstFit),
             Box::new(FixedTtl {

@@ -380,6 +380,11 @@ pub struct AppCfg {
     pub memory_mb: MemoryMb,
     #[serde(default = "Dist::huawei_cold_start")]
     pub init: Dist,
+    /// Provisioned concurrency: instances started at time 0 and never
+    /// evicted (by keep-alive or for memory) while the app has no more
+    /// than this many; idle ones count as idle (wasted) memory.
+    #[serde(default)]
+    pub min_instances: u32,
 }
 
 /// AWS Lambda's default function memory, 128 MB.
@@ -399,6 +404,9 @@ pub struct FunctionCfg {
     pub memory_mb: Option<MemoryMb>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init: Option<Dist>,
+    /// Provisioned concurrency of a function without `app` (see `AppCfg`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_instances: Option<u32>,
     pub exec: Dist,
     pub arrivals: ArrivalsCfg,
 }
@@ -729,6 +737,7 @@ pub struct ResolvedApp {
     pub name: String,
     pub memory_mb: u64,
     pub init: Dist,
+    pub min_instances: u32,
 }
 
 impl Scenario {
@@ -753,6 +762,7 @@ impl Scenario {
                 name: a.name.clone(),
                 memory_mb: a.memory_mb.0,
                 init: a.init.clone(),
+                min_instances: a.min_instances,
             })
             .collect();
         let mut fn_app = Vec::with_capacity(self.functions.len());
@@ -768,6 +778,7 @@ impl Scenario {
                         name: f.name.clone(),
                         memory_mb: f.memory_mb.unwrap_or_else(default_memory).0,
                         init: f.init.clone().unwrap_or_else(Dist::huawei_cold_start),
+                        min_instances: f.min_instances.unwrap_or(0),
                     });
                 }
             }
@@ -991,6 +1002,14 @@ pub fn validate(s: &Scenario, origin: &str, prefix: &str) -> Result<()> {
                         &at("memory_mb"),
                         format!(
                             "memory belongs to the app; set it in the [[apps]] entry \"{app}\""
+                        ),
+                    ));
+                }
+                if f.min_instances.is_some() {
+                    return Err(err(
+                        &at("min_instances"),
+                        format!(
+                            "provisioned concurrency belongs to the app; set it in the [[apps]] entry \"{app}\""
                         ),
                     ));
                 }

@@ -112,6 +112,11 @@ pub fn run_with(
         queue_timeout: s.queue.timeout,
         evict_for_memory: !matches!(s.eviction, EvictionCfg::None),
         warm: s.warm,
+        app_min_instances: if matches!(s.workload, crate::scenario::WorkloadCfg::Functions) {
+            s.app_model().apps.iter().map(|a| a.min_instances).collect()
+        } else {
+            vec![0; table.apps.len()]
+        },
     };
     let mut platform = Platform::new(
         cfg,
@@ -123,6 +128,15 @@ pub fn run_with(
     let mut engine: Engine<Event> = Engine::new();
     let mut arrivals = (&mut source).peekable();
     let mut out: Vec<Action> = Vec::with_capacity(16);
+    // Provisioned concurrency: the instances every app keeps from time 0.
+    platform.provision(SimTime::ZERO, &mut out);
+    perform(
+        &mut out,
+        SimTime::ZERO,
+        &mut engine,
+        &mut metrics,
+        &mut init,
+    );
     let mut fp: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;
 
@@ -156,43 +170,7 @@ pub fn run_with(
                 platform.handle(now, ev, &mut out);
             }
         }
-        for a in out.drain(..) {
-            match a {
-                Action::Start {
-                    instance,
-                    app,
-                    prewarm,
-                    ..
-                } => {
-                    let (sampler, rng) = &mut init[app as usize];
-                    let d = sampler.sample(rng);
-                    engine.schedule(now + d, Event::Ready(instance));
-                    metrics.started(prewarm);
-                }
-                Action::ArmPrewarm {
-                    app,
-                    generation,
-                    at,
-                } => {
-                    engine.schedule(at, Event::Prewarm(app, generation));
-                }
-                Action::PrewarmUsed { .. } => metrics.counters.prewarm_used += 1,
-                Action::PrewarmWasted { .. } => metrics.counters.prewarm_wasted += 1,
-                Action::Execute { instance, exec } => {
-                    engine.schedule(now + exec, Event::Done(instance));
-                }
-                Action::ArmKeepAlive { instance, at } => {
-                    engine.schedule(at, Event::KeepAlive(instance));
-                }
-                Action::ArmQueueTimeout { ticket, at } => {
-                    engine.schedule(at, Event::QueueTimeout(ticket));
-                }
-                Action::Evicted { reason, .. } => metrics.evicted(reason),
-                Action::Queued { inv } => metrics.queued(inv.function),
-                Action::Completed(c) => metrics.complete(&c),
-                Action::Rejected { inv, reason } => metrics.reject(inv.function, reason),
-            }
-        }
+        perform(&mut out, now, &mut engine, &mut metrics, &mut init);
         if let Some(slot) = check.as_deref_mut() {
             if slot.is_none() {
                 if let Err(e) = platform.check_invariants() {
@@ -224,4 +202,54 @@ pub fn run_with(
         end: engine.now(),
         metrics,
     })
+}
+
+/// Performs the platform's actions in virtual time: schedules what they
+/// start (an init time drawn from the app's distribution, an execution, a
+/// timer) and records their outcomes.
+#[inline]
+fn perform(
+    out: &mut Vec<Action>,
+    now: SimTime,
+    engine: &mut Engine<Event>,
+    metrics: &mut Metrics,
+    init: &mut [(Sampler, RngStream)],
+) {
+    for a in out.drain(..) {
+        match a {
+            Action::Start {
+                instance,
+                app,
+                prewarm,
+                ..
+            } => {
+                let (sampler, rng) = &mut init[app as usize];
+                let d = sampler.sample(rng);
+                engine.schedule(now + d, Event::Ready(instance));
+                metrics.started(prewarm);
+            }
+            Action::ArmPrewarm {
+                app,
+                generation,
+                at,
+            } => {
+                engine.schedule(at, Event::Prewarm(app, generation));
+            }
+            Action::PrewarmUsed { .. } => metrics.counters.prewarm_used += 1,
+            Action::PrewarmWasted { .. } => metrics.counters.prewarm_wasted += 1,
+            Action::Execute { instance, exec } => {
+                engine.schedule(now + exec, Event::Done(instance));
+            }
+            Action::ArmKeepAlive { instance, at } => {
+                engine.schedule(at, Event::KeepAlive(instance));
+            }
+            Action::ArmQueueTimeout { ticket, at } => {
+                engine.schedule(at, Event::QueueTimeout(ticket));
+            }
+            Action::Evicted { reason, .. } => metrics.evicted(reason),
+            Action::Queued { inv } => metrics.queued(inv.function),
+            Action::Completed(c) => metrics.complete(&c),
+            Action::Rejected { inv, reason } => metrics.reject(inv.function, reason),
+        }
+    }
 }

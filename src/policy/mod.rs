@@ -16,6 +16,7 @@ pub mod greedy_dual;
 pub mod hybrid_histogram;
 pub mod lru;
 pub mod power_of_two;
+pub mod predictive;
 pub mod random;
 pub mod round_robin;
 pub mod scale_to_zero;
@@ -134,5 +135,6 @@ pub fn keepalive(cfg: &KeepAliveCfg) -> Box<dyn KeepAlive> {
         }),
         KeepAliveCfg::None => Box::new(scale_to_zero::ScaleToZero),
         KeepAliveCfg::Hybrid(c) => Box::new(hybrid_histogram::HybridHistogram::new(c.clone())),
+        KeepAliveCfg::Predictive(c) => Box::new(predictive::Predictive::new(c.clone())),
     }
 }

@@ -292,6 +292,9 @@ pub enum KeepAliveCfg {
     /// idle-time histograms choose a pre-warm and a keep-alive window; see
     /// `policy::hybrid_histogram` for the keys and their defaults.
     Hybrid(crate::policy::hybrid_histogram::Config),
+    /// A pre-warmer driven by each app's recent arrival rate; see
+    /// `policy::predictive`.
+    Predictive(crate::policy::predictive::Config),
 }
 
 impl Default for KeepAliveCfg {
@@ -343,9 +346,10 @@ impl<'de> Deserialize<'de> for KeepAliveCfg {
                 KeepAliveCfg::None
             }
             "hybrid" => KeepAliveCfg::Hybrid(nested(t)?),
+            "predictive" => KeepAliveCfg::Predictive(nested(t)?),
             other => {
                 return Err(D::Error::custom(format!(
-                    "{NESTED}kind{NESTED}unknown keep-alive kind `{other}`, expected one of `fixed`, `none`, `hybrid`"
+                    "{NESTED}kind{NESTED}unknown keep-alive kind `{other}`, expected one of `fixed`, `none`, `hybrid`, `predictive`"
                 )));
             }
         })
@@ -930,6 +934,11 @@ pub fn validate(s: &Scenario, origin: &str, prefix: &str) -> Result<()> {
             "queue.timeout",
             "must be greater than zero (use max_len = 0 for no queue)".into(),
         ));
+    }
+    if let KeepAliveCfg::Predictive(p) = &s.keepalive {
+        if let Err((key, msg)) = p.validate() {
+            return Err(err(&format!("keepalive.{key}"), msg));
+        }
     }
     if let KeepAliveCfg::Hybrid(h) = &s.keepalive {
         if let Err((key, msg)) = h.validate() {

@@ -163,12 +163,15 @@ fn scenario_keys_and_defaults() {
             r#"{ kind = "random", probes = 3 }"#,
             "unknown field `probes`",
         ),
-        (r#"{ kind = "snapshot-locality" }"#, "unknown variant"),
+        (
+            r#"{ kind = "snapshot-locality" }"#,
+            "unknown placement kind",
+        ),
     ] {
         let e = coldsim::scenario::parse_str(&mixed(bad, 1), "t.toml")
             .err()
             .unwrap_or_else(|| panic!("{bad} parsed"))
             .to_string();
-        assert!(e.contains(want) && e.contains("placement"), "{bad}: {e}");
+        assert!(e.contains(want) && e.contains("placement."), "{bad}: {e}");
     }
 }

@@ -235,8 +235,11 @@ impl Default for QueueCfg {
 }
 
 /// Which host gets a new instance.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+///
+/// Deserialized by hand (see the `Deserialize` impl below) so that an error
+/// inside a policy's keys keeps its key path (`placement.epsilon`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum PlacementCfg {
     /// The lowest-numbered host with enough free memory.
     #[default]
@@ -266,6 +269,90 @@ pub enum PlacementCfg {
         #[serde(default = "crate::policy::consistent_hash::default_probes")]
         probes: u32,
     },
+}
+
+/// The keys of `[placement] kind = "random"`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RandomPlacementRaw {
+    #[serde(default = "crate::policy::random::default_tries")]
+    tries: u32,
+}
+
+/// The keys of `[placement] kind = "consistent-hash"`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsistentHashRaw {
+    #[serde(
+        default = "crate::policy::consistent_hash::default_epsilon",
+        deserialize_with = "crate::policy::consistent_hash::de_epsilon"
+    )]
+    epsilon: f64,
+    #[serde(default = "crate::policy::consistent_hash::default_probes")]
+    probes: u32,
+}
+
+impl<'de> Deserialize<'de> for PlacementCfg {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let mut t = toml::Table::deserialize(d)?;
+        let kind = match t.remove("kind") {
+            None => return Err(D::Error::missing_field("kind")),
+            Some(toml::Value::String(k)) => k,
+            Some(other) => {
+                return Err(D::Error::custom(format!(
+                    "{NESTED}kind{NESTED}expected a string, found {}",
+                    other.type_str()
+                )));
+            }
+        };
+        let no_keys = |t: &toml::Table, kind: &str| -> Result<(), D::Error> {
+            match t.keys().next() {
+                Some(k) => Err(D::Error::custom(format!(
+                    "{NESTED}{k}{NESTED}unknown key for kind \"{kind}\" (it has no keys)"
+                ))),
+                None => Ok(()),
+            }
+        };
+        Ok(match kind.as_str() {
+            "first-fit" => {
+                no_keys(&t, &kind)?;
+                PlacementCfg::FirstFit
+            }
+            "random" => {
+                let r: RandomPlacementRaw = nested(t)?;
+                PlacementCfg::Random { tries: r.tries }
+            }
+            "round-robin" => {
+                no_keys(&t, &kind)?;
+                PlacementCfg::RoundRobin
+            }
+            "best-fit" => {
+                no_keys(&t, &kind)?;
+                PlacementCfg::BestFit
+            }
+            "worst-fit" | "least-loaded" => {
+                no_keys(&t, &kind)?;
+                PlacementCfg::WorstFit
+            }
+            "power-of-two" => {
+                no_keys(&t, &kind)?;
+                PlacementCfg::PowerOfTwo
+            }
+            "consistent-hash" => {
+                let c: ConsistentHashRaw = nested(t)?;
+                PlacementCfg::ConsistentHash {
+                    epsilon: c.epsilon,
+                    probes: c.probes,
+                }
+            }
+            other => {
+                return Err(D::Error::custom(format!(
+                    "{NESTED}kind{NESTED}unknown placement kind `{other}`, expected one of `first-fit`, `random`, `round-robin`, `best-fit`, `worst-fit`, `least-loaded`, `power-of-two`, `consistent-hash`"
+                )));
+            }
+        })
+    }
 }
 
 /// How long an idle instance is kept.

@@ -119,27 +119,39 @@ pub(crate) fn split_nested(outer: &str, msg: &str) -> (String, String) {
     (outer.to_string(), msg.replace('\n', " "))
 }
 
+/// Removes and returns the `kind` key of a tagged table (`default` when it
+/// is absent; a missing-key error when there is no default).
+fn take_kind<E: serde::de::Error>(t: &mut toml::Table, default: Option<&str>) -> Result<String, E> {
+    match t.remove("kind") {
+        Some(toml::Value::String(k)) => Ok(k),
+        Some(other) => Err(E::custom(format!(
+            "{NESTED}kind{NESTED}expected a string, found {}",
+            other.type_str()
+        ))),
+        None => default
+            .map(str::to_string)
+            .ok_or_else(|| E::missing_field("kind")),
+    }
+}
+
+/// Fails on any key left in the table of a kind that has none.
+fn no_keys<E: serde::de::Error>(t: &toml::Table, kind: &str, why: &str) -> Result<(), E> {
+    match t.keys().next() {
+        Some(k) => Err(E::custom(format!(
+            "{NESTED}{k}{NESTED}unknown key for kind \"{kind}\" ({why})"
+        ))),
+        None => Ok(()),
+    }
+}
+
 impl<'de> Deserialize<'de> for WorkloadCfg {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error as _;
         let mut t = toml::Table::deserialize(d)?;
-        let kind = match t.remove("kind") {
-            None => "functions".to_string(),
-            Some(toml::Value::String(k)) => k,
-            Some(other) => {
-                return Err(D::Error::custom(format!(
-                    "{NESTED}kind{NESTED}expected a string, found {}",
-                    other.type_str()
-                )));
-            }
-        };
+        let kind = take_kind(&mut t, Some("functions"))?;
         Ok(match kind.as_str() {
             "functions" => {
-                if let Some(k) = t.keys().next() {
-                    return Err(D::Error::custom(format!(
-                        "{NESTED}{k}{NESTED}unknown key for kind \"functions\" (its functions are the [[functions]] tables)"
-                    )));
-                }
+                no_keys(&t, &kind, "its functions are the [[functions]] tables")?;
                 WorkloadCfg::Functions
             }
             "population" => WorkloadCfg::Population(nested(t)?),
@@ -296,27 +308,10 @@ impl<'de> Deserialize<'de> for PlacementCfg {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error as _;
         let mut t = toml::Table::deserialize(d)?;
-        let kind = match t.remove("kind") {
-            None => return Err(D::Error::missing_field("kind")),
-            Some(toml::Value::String(k)) => k,
-            Some(other) => {
-                return Err(D::Error::custom(format!(
-                    "{NESTED}kind{NESTED}expected a string, found {}",
-                    other.type_str()
-                )));
-            }
-        };
-        let no_keys = |t: &toml::Table, kind: &str| -> Result<(), D::Error> {
-            match t.keys().next() {
-                Some(k) => Err(D::Error::custom(format!(
-                    "{NESTED}{k}{NESTED}unknown key for kind \"{kind}\" (it has no keys)"
-                ))),
-                None => Ok(()),
-            }
-        };
+        let kind = take_kind(&mut t, None)?;
         Ok(match kind.as_str() {
             "first-fit" => {
-                no_keys(&t, &kind)?;
+                no_keys(&t, &kind, "it has no keys")?;
                 PlacementCfg::FirstFit
             }
             "random" => {
@@ -324,19 +319,19 @@ impl<'de> Deserialize<'de> for PlacementCfg {
                 PlacementCfg::Random { tries: r.tries }
             }
             "round-robin" => {
-                no_keys(&t, &kind)?;
+                no_keys(&t, &kind, "it has no keys")?;
                 PlacementCfg::RoundRobin
             }
             "best-fit" => {
-                no_keys(&t, &kind)?;
+                no_keys(&t, &kind, "it has no keys")?;
                 PlacementCfg::BestFit
             }
             "worst-fit" | "least-loaded" => {
-                no_keys(&t, &kind)?;
+                no_keys(&t, &kind, "it has no keys")?;
                 PlacementCfg::WorstFit
             }
             "power-of-two" => {
-                no_keys(&t, &kind)?;
+                no_keys(&t, &kind, "it has no keys")?;
                 PlacementCfg::PowerOfTwo
             }
             "consistent-hash" => {
@@ -406,16 +401,7 @@ impl<'de> Deserialize<'de> for KeepAliveCfg {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error as _;
         let mut t = toml::Table::deserialize(d)?;
-        let kind = match t.remove("kind") {
-            None => return Err(D::Error::missing_field("kind")),
-            Some(toml::Value::String(k)) => k,
-            Some(other) => {
-                return Err(D::Error::custom(format!(
-                    "{NESTED}kind{NESTED}expected a string, found {}",
-                    other.type_str()
-                )));
-            }
-        };
+        let kind = take_kind(&mut t, None)?;
         Ok(match kind.as_str() {
             "fixed" => {
                 let f: FixedKeepAliveRaw = nested(t)?;
@@ -425,11 +411,7 @@ impl<'de> Deserialize<'de> for KeepAliveCfg {
                 }
             }
             "none" => {
-                if let Some(k) = t.keys().next() {
-                    return Err(D::Error::custom(format!(
-                        "{NESTED}{k}{NESTED}unknown key for kind \"none\" (it has no keys)"
-                    )));
-                }
+                no_keys(&t, &kind, "it has no keys")?;
                 KeepAliveCfg::None
             }
             "hybrid" => KeepAliveCfg::Hybrid(nested(t)?),
@@ -627,16 +609,7 @@ impl<'de> Deserialize<'de> for ArrivalsCfg {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error as _;
         let mut t = toml::Table::deserialize(d)?;
-        let kind = match t.remove("kind") {
-            Some(toml::Value::String(k)) => k,
-            Some(other) => {
-                return Err(D::Error::custom(format!(
-                    "{NESTED}kind{NESTED}expected a string, found {}",
-                    other.type_str()
-                )));
-            }
-            None => return Err(D::Error::missing_field("kind")),
-        };
+        let kind = take_kind(&mut t, None)?;
         let mut outer = toml::Table::new();
         outer.insert(kind, toml::Value::Table(t));
         serde_path_to_error::deserialize::<_, ArrivalsRaw>(toml::Value::Table(outer))

@@ -72,7 +72,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::trace::{TraceInput, WindowSorter, fields, parse_f64};
+use super::trace::{Release, SortedStream, TraceInput, fields, parse_f64};
 use super::{AppInfo, Context, FnInfo, FunctionTable, Invocation, TraceReader, WorkloadStats};
 use crate::engine::Streams;
 use crate::error::{Error, Result};
@@ -225,16 +225,9 @@ struct State {
     index: HashMap<String, u32>,
     /// Added to every time so that none is negative.
     shift_ns: i64,
-    horizon: SimTime,
-    sorter: WindowSorter,
-    sort_window: SimDuration,
-    /// The latest arrival read so far.
-    latest: SimTime,
-    peak_pending: usize,
-    eof: bool,
-    done: bool,
+    /// Rows in, invocations out in arrival order.
+    stream: SortedStream,
     skip_bad_rows: bool,
-    next_id: u64,
     stats: WorkloadStats,
     error: Option<Error>,
 }
@@ -340,15 +333,8 @@ pub fn open(
         line,
         index,
         shift_ns,
-        horizon,
-        sorter: WindowSorter::new(cfg.sort_window),
-        sort_window: cfg.sort_window,
-        latest: SimTime::ZERO,
-        peak_pending: 0,
-        eof: false,
-        done: false,
+        stream: SortedStream::new(cfg.sort_window, horizon),
         skip_bad_rows: ctx.skip_bad_rows,
-        next_id: 0,
         stats,
         error: None,
     };
@@ -359,7 +345,7 @@ impl State {
     /// Reads the next row into the window (or notes the end of the file).
     fn read_row(&mut self) -> Result<()> {
         if !self.input.next_line(&mut self.line)? {
-            self.eof = true;
+            self.stream.end_of_input();
             return Ok(());
         }
         if self.line.is_empty() {
@@ -379,12 +365,8 @@ impl State {
             .copied()
             .unwrap_or(u32::MAX);
         let arrival = SimTime((row.arrival_ns + self.shift_ns) as u64);
-        match self.sorter.push(arrival, f, row.exec) {
-            Ok(()) => {
-                self.latest = self.latest.max(arrival);
-                self.peak_pending = self.peak_pending.max(self.sorter.len());
-                Ok(())
-            }
+        match self.stream.push(arrival, f, row.exec) {
+            Ok(()) => Ok(()),
             Err(released) => {
                 if self.skip_bad_rows {
                     self.stats.skipped_rows += 1;
@@ -396,7 +378,7 @@ impl State {
                         "this invocation arrives at {arrival}, before one at {released} that was \
                          already replayed: the file is more out of order than workload.sort_window \
                          ({}) allows; raise workload.sort_window",
-                        self.sort_window
+                        self.stream.window()
                     ),
                 ))
             }
@@ -406,34 +388,18 @@ impl State {
     /// The next invocation in arrival order.
     fn next_inv(&mut self) -> Option<Invocation> {
         loop {
-            if self.done {
-                return None;
-            }
-            let input_time = if self.eof { None } else { Some(self.latest) };
-            if let Some((t, function, exec)) = self.sorter.pop(input_time) {
-                if t >= self.horizon {
-                    // Sorted output: nothing later is inside the run.
-                    self.done = true;
-                    self.sorter = WindowSorter::new(self.sort_window);
-                    return None;
+            match self.stream.release() {
+                Release::Ready(t, function, exec) => {
+                    return Some(self.stream.invocation(t, function, exec));
                 }
-                let id = self.next_id;
-                self.next_id += 1;
-                return Some(Invocation {
-                    id,
-                    function,
-                    arrival: t,
-                    exec,
-                });
-            }
-            if self.eof {
-                self.done = true;
-                return None;
-            }
-            if let Err(e) = self.read_row() {
-                self.error = Some(e);
-                self.done = true;
-                return None;
+                Release::End => return None,
+                Release::NeedRow => {
+                    if let Err(e) = self.read_row() {
+                        self.error = Some(e);
+                        self.stream.stop();
+                        return None;
+                    }
+                }
             }
         }
     }
@@ -446,12 +412,12 @@ impl Reader {
     /// The most invocations the sort window has held at once so far (for
     /// tests and benchmarks: it is bounded by the rows of one window).
     pub fn peak_pending(&self) -> usize {
-        self.0.peak_pending
+        self.0.stream.peak_pending()
     }
 
     /// Invocations read and not yet released.
     pub fn pending(&self) -> usize {
-        self.0.sorter.len()
+        self.0.stream.pending()
     }
 }
 

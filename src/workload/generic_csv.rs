@@ -80,7 +80,7 @@ use std::io::BufReader;
 use csv::StringRecord;
 use serde::{Deserialize, Serialize};
 
-use super::trace::{Hashing, TraceInput, WindowSorter, parse_count, parse_f64};
+use super::trace::{Hashing, Release, SortedStream, TraceInput, parse_count, parse_f64};
 use super::{AppInfo, Context, FnInfo, FunctionTable, Invocation, TraceReader, WorkloadStats};
 use crate::engine::{RngStream, Streams};
 use crate::error::{Error, Result};
@@ -480,15 +480,9 @@ struct State {
     /// Per function: sampler and stream of its execution times (empty with
     /// a duration column).
     execs: Vec<(Sampler, RngStream)>,
-    horizon: SimTime,
-    sorter: WindowSorter,
-    sort_window: SimDuration,
-    latest: SimTime,
-    peak_pending: usize,
-    eof: bool,
-    done: bool,
+    /// Rows in, invocations out in arrival order.
+    stream: SortedStream,
     skip_bad_rows: bool,
-    next_id: u64,
     stats: WorkloadStats,
     error: Option<Error>,
 }
@@ -645,15 +639,8 @@ pub fn open(
         cols,
         index: run_index,
         execs,
-        horizon,
-        sorter: WindowSorter::new(cfg.sort_window),
-        sort_window: cfg.sort_window,
-        latest: SimTime::ZERO,
-        peak_pending: 0,
-        eof: false,
-        done: false,
+        stream: SortedStream::new(cfg.sort_window, horizon),
         skip_bad_rows: ctx.skip_bad_rows,
-        next_id: 0,
         stats,
         error: None,
     };
@@ -665,7 +652,7 @@ impl State {
     fn read_row(&mut self) -> Result<()> {
         let line = match next_record(&mut self.rdr, &mut self.rec, &self.shown)? {
             None => {
-                self.eof = true;
+                self.stream.end_of_input();
                 return Ok(());
             }
             // Undecodable rows were counted (or reported) by the first pass.
@@ -680,19 +667,15 @@ impl State {
         // never released inside the run).
         let f = lookup(&self.index, row.app, row.func).unwrap_or(u32::MAX);
         let t = SimTime(row.ts);
-        match self.sorter.push(t, f, row.exec) {
-            Ok(()) => {
-                self.latest = self.latest.max(t);
-                self.peak_pending = self.peak_pending.max(self.sorter.len());
-                Ok(())
-            }
+        match self.stream.push(t, f, row.exec) {
+            Ok(()) => Ok(()),
             Err(released) => {
                 if self.skip_bad_rows {
                     self.stats.skipped_rows += 1;
                     return Ok(());
                 }
                 let at = self.cols.at(self.cols.ts, "timestamp");
-                let msg = if self.sort_window.is_zero() {
+                let msg = if self.stream.window().is_zero() {
                     format!(
                         "{at}: {t} comes after {released} in the file, but the file must be \
                          sorted by timestamp (workload.sort_window = \"0s\"); sort it, or set \
@@ -703,7 +686,7 @@ impl State {
                         "{at}: {t} is before {released}, which was already replayed: the \
                          file is more out of order than workload.sort_window ({}) allows; \
                          raise workload.sort_window",
-                        self.sort_window
+                        self.stream.window()
                     )
                 };
                 Err(Error::input(
@@ -717,38 +700,22 @@ impl State {
     /// The next invocation in arrival order.
     fn next_inv(&mut self) -> Option<Invocation> {
         loop {
-            if self.done {
-                return None;
-            }
-            let input_time = if self.eof { None } else { Some(self.latest) };
-            if let Some((t, function, exec)) = self.sorter.pop(input_time) {
-                if t >= self.horizon {
-                    // Sorted output: nothing later is inside the run.
-                    self.done = true;
-                    self.sorter = WindowSorter::new(self.sort_window);
-                    return None;
+            match self.stream.release() {
+                Release::Ready(t, function, exec) => {
+                    let exec = match self.execs.get_mut(function as usize) {
+                        Some((sampler, rng)) => sampler.sample(rng),
+                        None => exec,
+                    };
+                    return Some(self.stream.invocation(t, function, exec));
                 }
-                let exec = match self.execs.get_mut(function as usize) {
-                    Some((sampler, rng)) => sampler.sample(rng),
-                    None => exec,
-                };
-                let id = self.next_id;
-                self.next_id += 1;
-                return Some(Invocation {
-                    id,
-                    function,
-                    arrival: t,
-                    exec,
-                });
-            }
-            if self.eof {
-                self.done = true;
-                return None;
-            }
-            if let Err(e) = self.read_row() {
-                self.error = Some(e);
-                self.done = true;
-                return None;
+                Release::End => return None,
+                Release::NeedRow => {
+                    if let Err(e) = self.read_row() {
+                        self.error = Some(e);
+                        self.stream.stop();
+                        return None;
+                    }
+                }
             }
         }
     }
@@ -761,12 +728,12 @@ impl Reader {
     /// The most invocations the sort window has held at once so far (for
     /// tests and benchmarks: it is bounded by the rows of one window).
     pub fn peak_pending(&self) -> usize {
-        self.0.peak_pending
+        self.0.stream.peak_pending()
     }
 
     /// Invocations read and not yet released.
     pub fn pending(&self) -> usize {
-        self.0.sorter.len()
+        self.0.stream.pending()
     }
 }
 

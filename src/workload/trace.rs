@@ -283,6 +283,126 @@ impl WindowSorter {
     }
 }
 
+/// What [`SortedStream::release`] gives next.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Release {
+    /// An invocation: arrival, function, execution time.
+    Ready(SimTime, u32, SimDuration),
+    /// Nothing can be released yet: read another row.
+    NeedRow,
+    /// The stream is over (input ended, or the horizon was reached).
+    End,
+}
+
+/// The release side of a reader whose rows come nearly sorted: rows are
+/// pushed into a [`WindowSorter`] as they are read, and released in arrival
+/// order once the input has moved a window past them, up to the horizon.
+/// Shared by the Azure 2021 and generic CSV readers.
+pub struct SortedStream {
+    sorter: WindowSorter,
+    window: SimDuration,
+    horizon: SimTime,
+    /// The latest arrival read so far.
+    latest: SimTime,
+    peak_pending: usize,
+    eof: bool,
+    done: bool,
+    next_id: u64,
+}
+
+impl SortedStream {
+    pub fn new(window: SimDuration, horizon: SimTime) -> Self {
+        SortedStream {
+            sorter: WindowSorter::new(window),
+            window,
+            horizon,
+            latest: SimTime::ZERO,
+            peak_pending: 0,
+            eof: false,
+            done: false,
+            next_id: 0,
+        }
+    }
+
+    /// The sorting window.
+    pub fn window(&self) -> SimDuration {
+        self.window
+    }
+
+    /// Adds a row; Err with the arrival already released if the row comes
+    /// too late for the window.
+    pub fn push(
+        &mut self,
+        arrival: SimTime,
+        function: u32,
+        exec: SimDuration,
+    ) -> Result<(), SimTime> {
+        self.sorter.push(arrival, function, exec)?;
+        self.latest = self.latest.max(arrival);
+        self.peak_pending = self.peak_pending.max(self.sorter.len());
+        Ok(())
+    }
+
+    /// The input has no more rows.
+    pub fn end_of_input(&mut self) {
+        self.eof = true;
+    }
+
+    /// Ends the stream now (after an error).
+    pub fn stop(&mut self) {
+        self.done = true;
+    }
+
+    /// The next step: an invocation to release, a row to read, or the end.
+    pub fn release(&mut self) -> Release {
+        if self.done {
+            return Release::End;
+        }
+        let input_time = if self.eof { None } else { Some(self.latest) };
+        if let Some((t, f, e)) = self.sorter.pop(input_time) {
+            if t >= self.horizon {
+                // Sorted output: nothing later is inside the run.
+                self.done = true;
+                self.sorter = WindowSorter::new(self.window);
+                return Release::End;
+            }
+            return Release::Ready(t, f, e);
+        }
+        if self.eof {
+            self.done = true;
+            return Release::End;
+        }
+        Release::NeedRow
+    }
+
+    /// The invocation with the next sequence number.
+    pub fn invocation(
+        &mut self,
+        arrival: SimTime,
+        function: u32,
+        exec: SimDuration,
+    ) -> super::Invocation {
+        let id = self.next_id;
+        self.next_id += 1;
+        super::Invocation {
+            id,
+            function,
+            arrival,
+            exec,
+        }
+    }
+
+    /// The most rows the window has held at once so far.
+    pub fn peak_pending(&self) -> usize {
+        self.peak_pending
+    }
+
+    /// Rows read and not yet released.
+    pub fn pending(&self) -> usize {
+        self.sorter.len()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -395,11 +395,7 @@ fn scan_invocations(
                 }
             }
             Err((col, msg)) => {
-                if ctx.skip_bad_rows {
-                    stats.skipped_rows += 1;
-                } else {
-                    return Err(input.error(col, msg));
-                }
+                input.skip_or_fail(ctx.skip_bad_rows, stats, col, msg)?;
             }
         }
     }
@@ -522,11 +518,7 @@ fn read_durations(
             }
             Ok(None) => {}
             Err((col, msg)) => {
-                if ctx.skip_bad_rows {
-                    stats.skipped_rows += 1;
-                } else {
-                    return Err(input.error(col, msg));
-                }
+                input.skip_or_fail(ctx.skip_bad_rows, stats, col, msg)?;
             }
         }
     }
@@ -587,11 +579,7 @@ fn read_memory(
                 out.entry(key).or_insert(mb);
             }
             Err((c, msg)) => {
-                if ctx.skip_bad_rows {
-                    stats.skipped_rows += 1;
-                } else {
-                    return Err(input.error(c, msg));
-                }
+                input.skip_or_fail(ctx.skip_bad_rows, stats, c, msg)?;
             }
         }
     }

@@ -256,11 +256,8 @@ pub fn open(
         let row = match parse_row(&line) {
             Ok(r) => r,
             Err((col, msg)) => {
-                if ctx.skip_bad_rows {
-                    stats.skipped_rows += 1;
-                    continue;
-                }
-                return Err(input.error(col, msg));
+                input.skip_or_fail(ctx.skip_bad_rows, &mut stats, col, msg)?;
+                continue;
             }
         };
         let key = &line[..row.key_len];

@@ -104,6 +104,23 @@ impl TraceInput {
         Error::input(format!("{}:{}:{}", self.shown, self.line_no, col), msg)
     }
 
+    /// A malformed row at `col`: counted in `stats` (Ok) under
+    /// `--skip-bad-rows`, otherwise the error naming file, line and column.
+    pub fn skip_or_fail(
+        &self,
+        skip: bool,
+        stats: &mut super::WorkloadStats,
+        col: usize,
+        msg: impl Into<String>,
+    ) -> Result<()> {
+        if skip {
+            stats.skipped_rows += 1;
+            Ok(())
+        } else {
+            Err(self.error(col, msg))
+        }
+    }
+
     /// Reads the rest of the file (so that the hash covers all of it) and
     /// returns its record for the manifest.
     pub fn finish(mut self) -> Result<TraceFile> {

@@ -78,3 +78,52 @@ arrivals = { kind = "poisson", rate = "1/min" }
     assert_eq!(r.metrics.counters.cold, 0);
     assert_eq!(r.metrics.counters.prewarm_started, 2);
 }
+
+/// Bad values of the keys added with the policies name their key path.
+#[test]
+fn new_policy_keys_reject_bad_values_with_their_path() {
+    let base = scenario(1);
+    for (from, to, want) in [
+        (
+            "[keepalive]\nkind = \"fixed\"\nttl = \"1s\"",
+            "[keepalive]\nkind = \"fixed\"\nttl = \"1s\"\nreset = \"never\"",
+            "keepalive.reset",
+        ),
+        (
+            "[keepalive]\nkind = \"fixed\"\nttl = \"1s\"",
+            "[keepalive]\nkind = \"predictive\"\nweight = 0.0",
+            "keepalive.weight",
+        ),
+        (
+            "[keepalive]\nkind = \"fixed\"\nttl = \"1s\"",
+            "[keepalive]\nkind = \"predictive\"\nmargin = 1.5",
+            "keepalive.margin",
+        ),
+        (
+            "[keepalive]\nkind = \"fixed\"\nttl = \"1s\"",
+            "[keepalive]\nkind = \"hybrid\"\nmargin = \"lots\"",
+            "keepalive.margin",
+        ),
+        (
+            "min_instances = 1",
+            "min_instances = -1",
+            "apps[0].min_instances",
+        ),
+        ("seed = 3", "seed = 3\nwarm = \"oldest\"", "warm"),
+        (
+            "[hosts]",
+            "[eviction]\nkind = \"biggest\"\n[hosts]",
+            "eviction",
+        ),
+    ] {
+        assert!(base.contains(from), "{from}");
+        let text = base.replacen(from, to, 1);
+        let e = parse_str(&text, "p.toml").unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("p.toml") && msg.contains(want),
+            "{to}: {msg}"
+        );
+    }
+}

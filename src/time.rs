@@ -331,7 +331,7 @@ impl<'de> Deserialize<'de> for Rate {
 /// coldsim follows it: `MB` and `MiB` are both 2^20 bytes, `GB` and `GiB` both
 /// 2^30. A bare integer is accepted where the key name carries the unit
 /// (`memory_mb = 512`); a string must carry one (`"512MiB"`, `"2GiB"`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct MemoryMb(pub u64);
 
 impl MemoryMb {
@@ -392,9 +392,143 @@ impl<'de> Deserialize<'de> for MemoryMb {
     }
 }
 
+/// A transfer rate, stored exactly as MB (2^20 bytes, as [`MemoryMb`]) per
+/// second times 1,000 (so "0.5MB/s" is exact). Written `"125MB/s"`,
+/// `"1.5GB/s"`, `"1GiB/s"`; a bare number is rejected.
+///
+/// The time to move `mb` at this rate is integer arithmetic
+/// ([`Bandwidth::time_for`]), so no float ever reaches the event order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Bandwidth {
+    milli_mb_per_s: u64,
+}
+
+impl Bandwidth {
+    /// `mb_per_s` MB per second.
+    pub const fn mb_per_s(mb_per_s: u64) -> Bandwidth {
+        Bandwidth {
+            milli_mb_per_s: mb_per_s * 1000,
+        }
+    }
+
+    pub fn as_mb_per_s(self) -> f64 {
+        self.milli_mb_per_s as f64 / 1000.0
+    }
+
+    pub fn is_zero(self) -> bool {
+        self.milli_mb_per_s == 0
+    }
+
+    /// The time to transfer `mb` MB, rounded up to a nanosecond (zero for
+    /// a zero rate, which callers reject in validation).
+    pub fn time_for(self, mb: u64) -> SimDuration {
+        if self.milli_mb_per_s == 0 {
+            return SimDuration::ZERO;
+        }
+        let num = mb as u128 * 1_000_000_000_000u128;
+        let d = self.milli_mb_per_s as u128;
+        SimDuration(num.div_ceil(d).min(u64::MAX as u128) as u64)
+    }
+
+    pub fn parse(text: &str) -> Result<Bandwidth, String> {
+        let bad = || {
+            format!("expected a transfer rate such as \"125MB/s\" or \"1.5GB/s\", found \"{text}\"")
+        };
+        let (size, per) = text.trim().split_once('/').ok_or_else(bad)?;
+        if !matches!(per.trim(), "s" | "sec") {
+            return Err(bad());
+        }
+        let t = size.trim();
+        let split = t
+            .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
+            .unwrap_or(t.len());
+        let (num, unit) = t.split_at(split);
+        let scale = match unit.trim() {
+            "MB" | "MiB" => 1000,
+            "GB" | "GiB" => 1024 * 1000,
+            _ => return Err(bad()),
+        };
+        let v = parse_decimal_scaled(num, scale).ok_or_else(bad)?;
+        Ok(Bandwidth { milli_mb_per_s: v })
+    }
+}
+
+impl fmt::Display for Bandwidth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let whole = self.milli_mb_per_s / 1000;
+        let frac = self.milli_mb_per_s % 1000;
+        if frac == 0 {
+            write!(f, "{whole}MB/s")
+        } else {
+            let s = format!("{frac:03}");
+            write!(f, "{whole}.{}MB/s", s.trim_end_matches('0'))
+        }
+    }
+}
+
+impl Serialize for Bandwidth {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Bandwidth {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Bandwidth;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a transfer rate such as \"125MB/s\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Bandwidth, E> {
+                Bandwidth::parse(v).map_err(E::custom)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Bandwidth, E> {
+                Err(E::custom(format!(
+                    "bare number {v} is ambiguous; write a rate such as \"{v}MB/s\""
+                )))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Bandwidth, E> {
+                self.visit_i64(v as i64)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Bandwidth, E> {
+                Err(E::custom(format!(
+                    "bare number {v} is ambiguous; write a rate such as \"{v}MB/s\""
+                )))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bandwidth_parses_and_times_exactly() {
+        let b = Bandwidth::parse("125MB/s").unwrap();
+        assert_eq!(b, Bandwidth::mb_per_s(125));
+        assert_eq!(b.time_for(250), SimDuration::from_secs(2));
+        assert_eq!(
+            Bandwidth::parse("1GB/s").unwrap(),
+            Bandwidth::mb_per_s(1024)
+        );
+        assert_eq!(
+            Bandwidth::parse("0.5MB/s").unwrap().time_for(1),
+            SimDuration::from_secs(2)
+        );
+        // 1 MB at 3 MB/s: 333,333,333.3 ns, rounded up.
+        assert_eq!(Bandwidth::mb_per_s(3).time_for(1), SimDuration(333_333_334));
+        assert_eq!(Bandwidth::parse("1.5GB/s").unwrap().to_string(), "1536MB/s");
+        assert_eq!(
+            Bandwidth::parse("0.25MB/s").unwrap().to_string(),
+            "0.25MB/s"
+        );
+        for bad in ["125", "125MB", "125MB/h", "fast/s", "1TB/s", "-1MB/s"] {
+            assert!(Bandwidth::parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn parses_units_exactly() {

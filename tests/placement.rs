@@ -164,8 +164,12 @@ fn scenario_keys_and_defaults() {
             "unknown field `probes`",
         ),
         (
-            r#"{ kind = "snapshot-locality" }"#,
+            r#"{ kind = "snapshot-locality", fallback = { kind = "nearest" } }"#,
             "unknown placement kind",
+        ),
+        (
+            r#"{ kind = "snapshot-locality", probes = 0 }"#,
+            "placement.probes",
         ),
     ] {
         let e = coldsim::scenario::parse_str(&mixed(bad, 1), "t.toml")

@@ -15,7 +15,7 @@
 
 use hdrhistogram::Histogram;
 
-use crate::platform::{Completion, EvictReason, Gauges, RejectReason};
+use crate::platform::{Completion, EvictReason, Gauges, RejectReason, StartKind};
 use crate::time::SimTime;
 
 /// Lowest discernible value, 1 us in nanoseconds.
@@ -165,7 +165,7 @@ impl Spans {
         let queue = c.dispatched.since(c.inv.arrival).as_nanos();
         let start = c.exec_start.since(c.dispatched).as_nanos();
         let exec = c.end.since(c.exec_start).as_nanos();
-        if queue == 0 && start == 0 && !c.cold {
+        if queue == 0 && start == 0 && !c.cold() {
             self.direct.record(exec);
             true
         } else {
@@ -184,6 +184,9 @@ pub struct FnCounts {
     pub arrivals: u64,
     pub completed: u64,
     pub cold: u64,
+    /// Cold invocations by the kind of start they waited for (indexed by
+    /// [`StartKind::index`]: full init, local restore, remote restore).
+    pub cold_by_kind: [u64; 3],
     pub queued: u64,
     pub rejected: u64,
 }
@@ -202,11 +205,21 @@ pub struct Counters {
     pub arrivals: u64,
     pub completed: u64,
     pub cold: u64,
+    /// Cold invocations by start kind (see [`FnCounts::cold_by_kind`]).
+    pub cold_by_kind: [u64; 3],
     pub warm: u64,
     pub queued: u64,
+    /// Invocations held by a concurrency limit (`throttle = "queue"`).
+    pub throttled: u64,
     pub rejected_queue_full: u64,
     pub rejected_timeout: u64,
+    /// Invocations refused by a concurrency limit.
+    pub rejected_throttled: u64,
     pub instances_started: u64,
+    /// Instances started by kind (pre-warms included).
+    pub starts_by_kind: [u64; 3],
+    /// Full inits that took their app's snapshot.
+    pub snapshots_taken: u64,
     /// Instances started ahead of demand (pre-warms), and of those, the
     /// ones that served an invocation and the ones evicted unused.
     pub prewarm_started: u64,
@@ -218,7 +231,7 @@ pub struct Counters {
 
 impl Counters {
     pub fn rejected(&self) -> u64 {
-        self.rejected_queue_full + self.rejected_timeout
+        self.rejected_queue_full + self.rejected_timeout + self.rejected_throttled
     }
 }
 
@@ -229,6 +242,8 @@ pub struct Integrals {
     pub busy: u128,
     pub idle: u128,
     pub queued: u128,
+    pub running: u128,
+    pub throttled: u128,
     pub starting_mb: u128,
     pub busy_mb: u128,
     pub idle_mb: u128,
@@ -246,6 +261,10 @@ pub struct Metrics {
     /// went to `overall.direct` are added at the seal).
     pub latency_cold: Span,
     pub latency_warm: Span,
+    /// Start delay (init or restore time) and end-to-end latency of cold
+    /// invocations by start kind ([`StartKind::index`]).
+    pub start_by_kind: [Span; 3],
+    pub latency_by_kind: [Span; 3],
     pub per_fn: Vec<FnMetrics>,
 }
 
@@ -259,6 +278,8 @@ impl Metrics {
             overall: Spans::new(3),
             latency_cold: Span::new(3),
             latency_warm: Span::new(3),
+            start_by_kind: std::array::from_fn(|_| Span::new(3)),
+            latency_by_kind: std::array::from_fn(|_| Span::new(3)),
             per_fn: (0..functions)
                 .map(|_| FnMetrics {
                     counts: FnCounts::default(),
@@ -283,6 +304,8 @@ impl Metrics {
         i.busy += g.busy as u128 * dt;
         i.idle += g.idle as u128 * dt;
         i.queued += g.queued as u128 * dt;
+        i.running += g.running as u128 * dt;
+        i.throttled += g.throttled as u128 * dt;
         i.starting_mb += g.starting_mb as u128 * dt;
         i.busy_mb += g.busy_mb as u128 * dt;
         i.idle_mb += g.idle_mb as u128 * dt;
@@ -301,6 +324,11 @@ impl Metrics {
     }
 
     #[inline]
+    pub fn throttled(&mut self, _function: u32) {
+        self.counters.throttled += 1;
+    }
+
+    #[inline]
     pub fn complete(&mut self, c: &Completion) {
         self.counters.completed += 1;
         let f = &mut self.per_fn[c.inv.function as usize];
@@ -308,10 +336,15 @@ impl Metrics {
         let latency = c.end.since(c.inv.arrival).as_nanos();
         f.spans.record(c);
         let direct = self.overall.record(c);
-        if c.cold {
+        if let Some(kind) = c.start {
+            let k = kind.index();
             self.counters.cold += 1;
+            self.counters.cold_by_kind[k] += 1;
             f.counts.cold += 1;
+            f.counts.cold_by_kind[k] += 1;
             self.latency_cold.record(latency);
+            self.latency_by_kind[k].record(latency);
+            self.start_by_kind[k].record(c.exec_start.since(c.dispatched).as_nanos());
         } else {
             self.counters.warm += 1;
             if !direct {
@@ -325,6 +358,7 @@ impl Metrics {
         match reason {
             RejectReason::QueueFull => self.counters.rejected_queue_full += 1,
             RejectReason::Timeout => self.counters.rejected_timeout += 1,
+            RejectReason::Throttled => self.counters.rejected_throttled += 1,
         }
         self.per_fn[function as usize].counts.rejected += 1;
     }
@@ -338,8 +372,12 @@ impl Metrics {
     }
 
     #[inline]
-    pub fn started(&mut self, prewarm: bool) {
+    pub fn started(&mut self, prewarm: bool, kind: StartKind, take_snapshot: bool) {
         self.counters.instances_started += 1;
+        self.counters.starts_by_kind[kind.index()] += 1;
+        if take_snapshot {
+            self.counters.snapshots_taken += 1;
+        }
         if prewarm {
             self.counters.prewarm_started += 1;
         }
@@ -352,6 +390,13 @@ impl Metrics {
         self.overall.seal();
         self.latency_cold.seal();
         self.latency_warm.seal();
+        for sp in self
+            .start_by_kind
+            .iter_mut()
+            .chain(&mut self.latency_by_kind)
+        {
+            sp.seal();
+        }
         for f in &mut self.per_fn {
             f.spans.seal();
         }

@@ -8,27 +8,40 @@
 //! host, execute an invocation, arm a timer, and the outcomes (an eviction, a
 //! completion, a rejection). The simulator performs those actions in virtual
 //! time, drawing init times from the scenario's distributions; the real
-//! executor would perform them with processes and wall-clock time.
+//! executor performs them with processes and wall-clock time.
 //!
 //! # The model
 //!
 //! * Instances belong to an application (design.md, "the unit of
-//!   deployment") and serve one invocation at a time. Lifecycle:
-//!   `Starting -> Busy -> Idle -> (Busy | evicted)`. An instance holds its
-//!   app's memory on one host from its start until its eviction.
-//! * An arrival is served by a warm idle instance of its app if there is
-//!   one, on any host (the most recently used one). Otherwise a new instance
-//!   is started for it (a cold start) on the host the [`Placement`] policy
-//!   picks; if none has room and eviction is on, idle instances of the first
-//!   host where that makes room are evicted, least recently used first.
+//!   deployment") and serve up to `concurrency` invocations at once (1, the
+//!   default, is AWS Lambda; more is Cloud Run or Knative). Lifecycle:
+//!   `Starting -> Busy -> Idle -> (Busy | evicted)`; an instance is busy
+//!   while it runs at least one invocation. It holds its app's memory on one
+//!   host from its start until its eviction.
+//! * An arrival goes to an instance of its app that has a free slot: first
+//!   one already busy or starting (packing, as Knative's activator does),
+//!   then an idle one (the most recently used, by default). Otherwise a new
+//!   instance is started for it (a cold start) on the host the [`Placement`]
+//!   policy picks; if none has room and eviction is on, idle instances of
+//!   the first host where that makes room are evicted, lowest eviction
+//!   priority first. Invocations given to a starting instance wait for it
+//!   and count as cold.
+//! * With snapshots on ([`snapshots`]), a new instance restores from the
+//!   host's snapshot cache or the remote store when it can, and the first
+//!   full init of an app takes its snapshot: three kinds of cold start.
+//! * Concurrency limits (per function and global) admit an invocation or
+//!   throttle it: reject it, or hold it in arrival order until a slot
+//!   frees (`limits.throttle`). An admitted invocation holds its slot until
+//!   it ends, including while it waits for memory.
 //! * If no instance can be started the invocation waits in a FIFO queue
 //!   (bounded, with a timeout; overflow and timeouts are rejections). While
 //!   anything waits, new arrivals that need a new instance queue behind it
 //!   (no overtaking). A queued invocation is served by the first instance of
-//!   its app that finishes, or gets a new instance when memory frees up and
-//!   it is at the head of the queue.
-//! * When an execution ends with nothing queued for its app, the
-//!   [`KeepAlive`] policy decides how long the instance stays idle.
+//!   its app that frees a slot, or gets a new instance when memory frees up
+//!   and it is at the head of the queue. Throttled and memory-queued
+//!   invocations share the queue's length bound.
+//! * When an instance's last execution ends with nothing queued for its
+//!   app, the [`KeepAlive`] policy decides how long it stays idle.
 //!
 //! # Cancellation
 //!
@@ -37,16 +50,20 @@
 //! [`InstanceId`] with an old generation is ignored. An instance has at most
 //! one keep-alive timer in the event queue: reusing an instance does not
 //! cancel its timer; the timer fires, sees the instance busy or its expiry
-//! moved later, and re-arms or does nothing.
+//! moved later, and re-arms or does nothing. Invocations live in a second
+//! arena of jobs, named by the events that end them.
 
 pub mod hosts;
+pub mod snapshots;
 
 use std::collections::VecDeque;
 
 use crate::policy::{Eviction, IdleInstance, KeepAlive, KeepDecision, Placement};
+use crate::scenario::Throttle;
 use crate::time::{SimDuration, SimTime};
 use crate::workload::Invocation;
 use hosts::Hosts;
+pub use snapshots::{SnapshotConfig, Snapshots, StartKind};
 
 /// An instance slot and the generation of its current occupant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -60,8 +77,8 @@ pub struct InstanceId {
 pub enum Event {
     /// The instance finished starting.
     Ready(InstanceId),
-    /// The instance's current execution ended.
-    Done(InstanceId),
+    /// The execution of job `.1` on the instance ended.
+    Done(InstanceId, u32),
     /// A keep-alive timer armed by [`Action::ArmKeepAlive`] fired.
     KeepAlive(InstanceId),
     /// A queue timeout armed by [`Action::ArmQueueTimeout`] fired.
@@ -88,6 +105,8 @@ pub enum RejectReason {
     QueueFull,
     /// It waited in the queue longer than the timeout.
     Timeout,
+    /// A concurrency limit refused it (`limits.throttle = "reject"`).
+    Throttled,
 }
 
 /// A finished invocation and the times of its life.
@@ -100,23 +119,39 @@ pub struct Completion {
     /// When its execution began (dispatched + init time if cold).
     pub exec_start: SimTime,
     pub end: SimTime,
-    pub cold: bool,
+    /// How the instance it waited for started; None: it found one ready
+    /// (a warm start).
+    pub start: Option<StartKind>,
+}
+
+impl Completion {
+    /// It waited for an instance to start.
+    #[inline]
+    pub fn cold(&self) -> bool {
+        self.start.is_some()
+    }
 }
 
 /// What the platform asks its driver to do, or reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
-    /// Start a new instance of `app` on `host`; report [`Event::Ready`].
-    /// `prewarm`: started ahead of demand, with no invocation waiting.
+    /// Start a new instance of `app` on `host` by `kind`; report
+    /// [`Event::Ready`]. `prewarm`: started ahead of demand, with no
+    /// invocation waiting. `take_snapshot`: a full init that also takes the
+    /// app's snapshot before it is ready.
     Start {
         instance: InstanceId,
         app: u32,
         host: u32,
         prewarm: bool,
+        kind: StartKind,
+        take_snapshot: bool,
     },
-    /// Run `exec` of work on the instance; report [`Event::Done`].
+    /// Run job `job` for `exec` on the instance; report [`Event::Done`].
+    /// `exec` already includes any slow-down after a restore.
     Execute {
         instance: InstanceId,
+        job: u32,
         exec: SimDuration,
     },
     /// Report [`Event::KeepAlive`] at `at`.
@@ -150,8 +185,12 @@ pub enum Action {
     PrewarmWasted {
         app: u32,
     },
-    /// The invocation waits in the queue.
+    /// The invocation waits in the queue for memory.
     Queued {
+        inv: Invocation,
+    },
+    /// The invocation waits for a concurrency limit.
+    Throttled {
         inv: Invocation,
     },
     Completed(Completion),
@@ -170,7 +209,12 @@ pub struct Gauges {
     pub starting_mb: u64,
     pub busy_mb: u64,
     pub idle_mb: u64,
+    /// Invocations waiting for memory.
     pub queued: u64,
+    /// Invocations executing (on busy instances).
+    pub running: u64,
+    /// Invocations waiting for a concurrency limit.
+    pub throttled: u64,
 }
 
 /// Static configuration of a platform.
@@ -191,6 +235,36 @@ pub struct PlatformConfig {
     /// For each app, its provisioned concurrency (instances kept from time
     /// 0 and never evicted while the app has no more than this many).
     pub app_min_instances: Vec<u32>,
+    /// For each app, the invocations one instance serves at once (>= 1).
+    pub app_concurrency: Vec<u32>,
+    /// For each function, its concurrency limit (None: no limit).
+    pub fn_limit: Vec<Option<u32>>,
+    /// The limit over all functions (None: no limit).
+    pub global_limit: Option<u32>,
+    pub throttle: Throttle,
+}
+
+impl PlatformConfig {
+    /// A configuration with one app per function and no limits, for tests
+    /// and benches.
+    pub fn simple(hosts: usize, host_memory_mb: u64, app_memory_mb: &[u64]) -> Self {
+        let n = app_memory_mb.len();
+        PlatformConfig {
+            hosts,
+            host_memory_mb,
+            fn_app: (0..n as u32).collect(),
+            app_memory_mb: app_memory_mb.to_vec(),
+            queue_max_len: 1000,
+            queue_timeout: SimDuration::from_secs(30),
+            evict_for_memory: true,
+            warm: WarmSelect::MostRecentlyUsed,
+            app_min_instances: vec![0; n],
+            app_concurrency: vec![1; n],
+            fn_limit: vec![None; n],
+            global_limit: None,
+            throttle: Throttle::Reject,
+        }
+    }
 }
 
 /// Which idle instance of an app serves an arrival.
@@ -220,7 +294,10 @@ struct Job {
     inv: Invocation,
     dispatched: SimTime,
     exec_start: SimTime,
-    cold: bool,
+    start: Option<StartKind>,
+    /// Next job waiting for the same starting instance (NIL: none).
+    next: u32,
+    live: bool,
 }
 
 const NIL: u32 = u32::MAX;
@@ -240,15 +317,29 @@ struct Instance {
     prewarmed: bool,
     /// Provisioned concurrency: never evicted (see `Platform::provision`).
     provisioned: bool,
+    /// How it started, and whether it takes its app's snapshot.
+    kind: StartKind,
+    took_snapshot: bool,
+    /// Invocations still to be slowed after a restore.
+    slowed_left: u32,
     /// Eviction priority, set when it goes idle (lowest evicted first).
     priority: f64,
     /// Order of going idle (for least-recently-used eviction).
     idle_seq: u64,
     /// Position in its host's instance list.
     host_pos: u32,
+    /// Jobs it runs or starts for.
+    active: u32,
+    /// Jobs waiting for it to start (a list through `Job::next`).
+    pending: u32,
     // Links in the app's idle list (most recent first).
     app_prev: u32,
     app_next: u32,
+    // Links in the app's list of busy or starting instances with a free
+    // slot (only with concurrency > 1).
+    in_spare: bool,
+    spare_prev: u32,
+    spare_next: u32,
 }
 
 /// An app's idle list (most recently idle first) and its pending pre-warm,
@@ -257,6 +348,8 @@ struct Instance {
 struct List {
     head: u32,
     tail: u32,
+    /// Head of the app's list of instances with a free slot.
+    spare: u32,
     prewarm: PendingPrewarm,
 }
 
@@ -264,6 +357,7 @@ impl List {
     const EMPTY: List = List {
         head: NIL,
         tail: NIL,
+        spare: NIL,
         prewarm: PendingPrewarm {
             generation: 0,
             pending: false,
@@ -278,15 +372,53 @@ struct Waiting {
     inv: Invocation,
 }
 
+/// Concurrency limits and the invocations they hold back.
+struct Limits {
+    fn_limit: Vec<u32>,
+    global: u64,
+    throttle: Throttle,
+    /// Admitted invocations not yet ended, per function and in all.
+    inflight: Vec<u32>,
+    total: u64,
+    /// Held invocations per function, and all of them in arrival order
+    /// (entries already admitted through their function's queue are
+    /// skipped lazily).
+    held: Vec<VecDeque<Waiting>>,
+    order: VecDeque<(u64, u32)>,
+}
+
+impl Limits {
+    #[inline]
+    fn admits(&self, f: u32) -> bool {
+        self.inflight[f as usize] < self.fn_limit[f as usize] && self.total < self.global
+    }
+
+    /// Whether the order entry `(ticket, f)` still waits.
+    fn waiting(&self, ticket: u64, f: u32) -> bool {
+        self.held[f as usize]
+            .front()
+            .is_some_and(|w| w.ticket <= ticket)
+    }
+
+    fn skip_stale(&mut self) {
+        while let Some(&(t, f)) = self.order.front() {
+            if self.waiting(t, f) {
+                break;
+            }
+            self.order.pop_front();
+        }
+    }
+}
+
 /// The platform core. See the module doc.
 pub struct Platform {
     cfg: PlatformConfig,
     hosts: Hosts,
     insts: Vec<Instance>,
-    /// The invocation each instance slot runs or starts for (kept apart
-    /// from `insts` so that an instance fits in one cache line or so).
-    jobs: Vec<Option<Job>>,
     free_slots: Vec<u32>,
+    /// Every invocation given an instance and not yet ended.
+    jobs: Vec<Job>,
+    free_jobs: Vec<u32>,
     app_idle: Vec<List>,
     /// Every live instance of each host, in no order: scanned only when
     /// idle instances must be evicted for memory, which is rare, so that
@@ -305,6 +437,10 @@ pub struct Platform {
     /// Whether the policies want the per-invocation callbacks.
     keepalive_learns: bool,
     eviction_ranks: bool,
+    /// Whether any app serves more than one invocation per instance.
+    multi: bool,
+    limits: Option<Limits>,
+    snapshots: Option<Snapshots>,
 }
 
 /// An app's pending pre-warm: its generation (an arrival of the app
@@ -325,11 +461,25 @@ impl Platform {
         eviction: Box<dyn Eviction>,
     ) -> Self {
         let apps = cfg.app_memory_mb.len();
+        let fns = cfg.fn_app.len();
+        let limited = cfg.global_limit.is_some() || cfg.fn_limit.iter().any(Option::is_some);
+        let limits = limited.then(|| Limits {
+            fn_limit: (0..fns)
+                .map(|f| cfg.fn_limit.get(f).copied().flatten().unwrap_or(u32::MAX))
+                .collect(),
+            global: cfg.global_limit.map_or(u64::MAX, u64::from),
+            throttle: cfg.throttle,
+            inflight: vec![0; fns],
+            total: 0,
+            held: vec![VecDeque::new(); fns],
+            order: VecDeque::new(),
+        });
         Platform {
             hosts: Hosts::new(cfg.hosts, cfg.host_memory_mb),
             insts: Vec::new(),
-            jobs: Vec::new(),
             free_slots: Vec::new(),
+            jobs: Vec::new(),
+            free_jobs: Vec::new(),
             app_idle: vec![List::EMPTY; apps],
             host_insts: vec![Vec::new(); cfg.hosts],
             next_idle_seq: 0,
@@ -342,12 +492,25 @@ impl Platform {
             placement,
             keepalive,
             eviction,
+            multi: cfg.app_concurrency.iter().any(|&k| k > 1),
+            limits,
+            snapshots: None,
             cfg,
         }
     }
 
+    /// Turns snapshot reuse on, with this index of caches and store.
+    pub fn with_snapshots(mut self, snapshots: Snapshots) -> Self {
+        self.snapshots = Some(snapshots);
+        self
+    }
+
     pub fn hosts(&self) -> &Hosts {
         &self.hosts
+    }
+
+    pub fn snapshots(&self) -> Option<&Snapshots> {
+        self.snapshots.as_ref()
     }
 
     pub fn gauges(&self) -> Gauges {
@@ -361,7 +524,7 @@ impl Platform {
 
     /// Invocations given an instance or waiting, not yet ended.
     pub fn outstanding(&self) -> u64 {
-        self.gauges.starting + self.gauges.busy + self.gauges.queued
+        (self.jobs.len() - self.free_jobs.len()) as u64 + self.gauges.queued + self.gauges.throttled
     }
 
     /// A new invocation arrives at `now`.
@@ -377,10 +540,91 @@ impl Platform {
             p.pending = false;
             p.generation = p.generation.wrapping_add(1);
         }
+        if self.limits.is_some() && !self.admit(inv, now, out) {
+            return;
+        }
+        self.dispatch(app, inv, now, out);
+    }
+
+    /// Admits an arrival under the concurrency limits, or throttles it
+    /// (false).
+    fn admit(&mut self, inv: Invocation, now: SimTime, out: &mut Vec<Action>) -> bool {
+        let Some(l) = self.limits.as_mut() else {
+            return true;
+        };
+        let f = inv.function;
+        if l.admits(f) {
+            l.inflight[f as usize] += 1;
+            l.total += 1;
+            return true;
+        }
+        let full = self.gauges.queued + self.gauges.throttled >= self.cfg.queue_max_len as u64;
+        if l.throttle == Throttle::Reject || full {
+            let reason = if l.throttle == Throttle::Reject {
+                RejectReason::Throttled
+            } else {
+                RejectReason::QueueFull
+            };
+            out.push(Action::Rejected { inv, reason });
+            return false;
+        }
+        let ticket = self.next_ticket;
+        self.next_ticket += 1;
+        l.held[f as usize].push_back(Waiting { ticket, inv });
+        l.order.push_back((ticket, f));
+        self.gauges.throttled += 1;
+        out.push(Action::Throttled { inv });
+        out.push(Action::ArmQueueTimeout {
+            ticket,
+            at: now + self.cfg.queue_timeout,
+        });
+        false
+    }
+
+    /// An admitted invocation ended (or was rejected after admission): its
+    /// slot is free. Returns the held invocation admitted in its place.
+    fn release(&mut self, f: u32) -> Option<Invocation> {
+        let l = self.limits.as_mut()?;
+        l.inflight[f as usize] -= 1;
+        l.total -= 1;
+        if self.gauges.throttled == 0 {
+            return None;
+        }
+        // The oldest held invocation that the limits now admit: with no
+        // global limit only `f`'s own can be; otherwise scan in arrival
+        // order (O(held) at worst, documented).
+        let pick = if l.global == u64::MAX {
+            (!l.held[f as usize].is_empty() && l.admits(f)).then_some(f)
+        } else {
+            l.skip_stale();
+            l.order
+                .iter()
+                .find(|&&(t, g)| l.waiting(t, g) && l.admits(g))
+                .map(|&(_, g)| g)
+        };
+        let g = pick?;
+        let w = l.held[g as usize].pop_front()?;
+        l.inflight[g as usize] += 1;
+        l.total += 1;
+        self.gauges.throttled -= 1;
+        Some(w.inv)
+    }
+
+    /// Gives an admitted invocation an instance: one of its app with a free
+    /// slot, a new one, or a place in the queue.
+    #[inline]
+    fn dispatch(&mut self, app: u32, inv: Invocation, now: SimTime, out: &mut Vec<Action>) {
+        if self.multi {
+            let s = self.app_idle[app as usize].spare;
+            if s != NIL {
+                self.attach(s, inv, now, out);
+                return;
+            }
+        }
         let idle = self.pick_warm(app);
         if idle != NIL {
             self.take_idle(idle);
-            self.run_warm(idle, inv, now, out);
+            self.attach(idle, inv, now, out);
             return;
         }
         if self.gauges.queued == 0 && self.try_start(app, inv, now, out) {
@@ -395,28 +639,12 @@ impl Platform {
         match ev {
             Event::Ready(id) => {
                 if let Some(slot) = self.live(id, State::Starting) {
-                    if self.jobs[slot as usize].is_none() {
-                        self.prewarm_ready(slot, now, out);
-                        return;
-                    }
-                    let inst = &mut self.insts[slot as usize];
-                    inst.state = State::Busy;
-                    let mb = self.cfg.app_memory_mb[inst.app as usize];
-                    let job = self.jobs[slot as usize]
-                        .as_mut()
-                        .expect("a starting instance has a job");
-                    job.exec_start = now;
-                    let exec = job.inv.exec;
-                    self.gauges.starting -= 1;
-                    self.gauges.starting_mb -= mb;
-                    self.gauges.busy += 1;
-                    self.gauges.busy_mb += mb;
-                    out.push(Action::Execute { instance: id, exec });
+                    self.ready(slot, now, out);
                 }
             }
-            Event::Done(id) => {
+            Event::Done(id, job) => {
                 if let Some(slot) = self.live(id, State::Busy) {
-                    self.finish(slot, now, out);
+                    self.finish(slot, job, now, out);
                 }
             }
             Event::KeepAlive(id) => {
@@ -437,7 +665,7 @@ impl Platform {
                     }
                 }
             }
-            Event::QueueTimeout(ticket) => self.timeout(ticket, out),
+            Event::QueueTimeout(ticket) => self.timeout(ticket, now, out),
             Event::Prewarm(app, generation) => {
                 let p = &mut self.app_idle[app as usize].prewarm;
                 if p.pending && p.generation == generation {
@@ -492,21 +720,69 @@ impl Platform {
     /// a host has free memory (a pre-warm never evicts).
     fn prewarm_start(&mut self, app: u32, now: SimTime, out: &mut Vec<Action>) -> Option<u32> {
         let mb = self.cfg.app_memory_mb[app as usize];
-        let host = self.placement.place(&self.hosts, app, mb)?;
+        let host = self.place(app, mb)?;
         Some(self.new_instance(app, host, None, now, out))
+    }
+
+    /// The placement policy's host for a new instance, if one has room.
+    #[inline]
+    fn place(&mut self, app: u32, mb: u64) -> Option<u32> {
+        match &self.snapshots {
+            Some(s) => self.placement.place_near(&self.hosts, s, app, mb),
+            None => self.placement.place(&self.hosts, app, mb),
+        }
+    }
+
+    /// An instance finished starting: run what waits for it, or (a
+    /// pre-warm) serve the app's queue or go idle.
+    fn ready(&mut self, slot: u32, now: SimTime, out: &mut Vec<Action>) {
+        let (app, host, kind, took) = {
+            let i = &self.insts[slot as usize];
+            (i.app, i.host, i.kind, i.took_snapshot)
+        };
+        if let Some(s) = self.snapshots.as_mut() {
+            s.ready(app, host, kind, took);
+        }
+        if self.insts[slot as usize].active == 0 {
+            self.prewarm_ready(slot, now, out);
+            return;
+        }
+        self.set_state(slot, State::Busy);
+        // The pending list is newest first: reverse it to run in order.
+        let mut j = std::mem::replace(&mut self.insts[slot as usize].pending, NIL);
+        let mut rev = NIL;
+        while j != NIL {
+            let next = self.jobs[j as usize].next;
+            self.jobs[j as usize].next = rev;
+            rev = j;
+            j = next;
+        }
+        let mut j = rev;
+        while j != NIL {
+            let next = self.jobs[j as usize].next;
+            self.jobs[j as usize].next = NIL;
+            self.execute(slot, j, now, out);
+            j = next;
+        }
     }
 
     /// A pre-warmed instance is ready: serve the app's queue, or go idle for
     /// as long as the keep-alive policy says.
     fn prewarm_ready(&mut self, slot: u32, now: SimTime, out: &mut Vec<Action>) {
         let app = self.insts[slot as usize].app;
-        let mb = self.cfg.app_memory_mb[app as usize];
-        self.gauges.starting -= 1;
-        self.gauges.starting_mb -= mb;
+        self.set_state(slot, State::Busy);
         self.insts[slot as usize].prewarmed = true;
-        if let Some(w) = self.app_queue[app as usize].pop_front() {
+        let k = self.cfg.app_concurrency[app as usize];
+        let mut served = 0;
+        while served < k {
+            let Some(w) = self.app_queue[app as usize].pop_front() else {
+                break;
+            };
             self.gauges.queued -= 1;
-            self.run_warm(slot, w.inv, now, out);
+            self.attach(slot, w.inv, now, out);
+            served += 1;
+        }
+        if served > 0 {
             return;
         }
         let keep = self.app_idle[app as usize].prewarm.keep;
@@ -535,31 +811,212 @@ impl Platform {
         }
     }
 
-    /// An execution ended: serve the app's queue, or go idle.
-    fn finish(&mut self, slot: u32, now: SimTime, out: &mut Vec<Action>) {
+    /// Moves an instance to `to`, keeping the gauges in step.
+    #[inline]
+    fn set_state(&mut self, slot: u32, to: State) {
+        let inst = &mut self.insts[slot as usize];
+        let mb = self.cfg.app_memory_mb[inst.app as usize];
+        let g = &mut self.gauges;
+        match inst.state {
+            State::Starting => {
+                g.starting -= 1;
+                g.starting_mb -= mb;
+            }
+            State::Busy => {
+                g.busy -= 1;
+                g.busy_mb -= mb;
+            }
+            State::Idle => {
+                g.idle -= 1;
+                g.idle_mb -= mb;
+            }
+            State::Free => {}
+        }
+        match to {
+            State::Starting => {
+                g.starting += 1;
+                g.starting_mb += mb;
+            }
+            State::Busy => {
+                g.busy += 1;
+                g.busy_mb += mb;
+            }
+            State::Idle => {
+                g.idle += 1;
+                g.idle_mb += mb;
+            }
+            State::Free => {}
+        }
+        inst.state = to;
+    }
+
+    /// Gives `inv` a slot of an instance that has one (starting, busy, or
+    /// idle and just taken out of the idle list): it runs now, or when the
+    /// instance is ready.
+    #[inline]
+    fn attach(&mut self, slot: u32, inv: Invocation, now: SimTime, out: &mut Vec<Action>) {
+        let (app, state, kind) = {
+            let i = &self.insts[slot as usize];
+            (i.app, i.state, i.kind)
+        };
+        if self.eviction_ranks {
+            self.eviction.on_use(app, now);
+        }
+        let starting = state == State::Starting;
+        let job = Job {
+            inv,
+            dispatched: now,
+            exec_start: now,
+            start: if starting { Some(kind) } else { None },
+            next: NIL,
+            live: true,
+        };
+        let j = match self.free_jobs.pop() {
+            Some(j) => {
+                self.jobs[j as usize] = job;
+                j
+            }
+            None => {
+                self.jobs.push(job);
+                (self.jobs.len() - 1) as u32
+            }
+        };
+        let inst = &mut self.insts[slot as usize];
+        inst.active += 1;
+        if starting {
+            self.jobs[j as usize].next = inst.pending;
+            inst.pending = j;
+        } else {
+            if inst.prewarmed {
+                inst.prewarmed = false;
+                out.push(Action::PrewarmUsed { app });
+            }
+            if state == State::Idle {
+                self.set_state(slot, State::Busy);
+            }
+            self.execute(slot, j, now, out);
+        }
+        if self.multi {
+            self.update_spare(slot);
+        }
+    }
+
+    /// Starts job `j` on busy instance `slot`, slowed if the instance was
+    /// restored and its working set is not back yet.
+    #[inline]
+    fn execute(&mut self, slot: u32, j: u32, now: SimTime, out: &mut Vec<Action>) {
+        let job = &mut self.jobs[j as usize];
+        job.exec_start = now;
+        let mut exec = job.inv.exec;
+        let inst = &mut self.insts[slot as usize];
+        if inst.slowed_left > 0 {
+            inst.slowed_left -= 1;
+            if let Some(s) = &self.snapshots {
+                let ppm = s.config().slowdown_ppm as u128;
+                let v = (exec.as_nanos() as u128 * ppm).div_ceil(1_000_000);
+                exec = SimDuration::from_nanos(v.min(u64::MAX as u128) as u64);
+            }
+        }
+        self.gauges.running += 1;
+        out.push(Action::Execute {
+            instance: self.id(slot),
+            job: j,
+            exec,
+        });
+    }
+
+    /// Puts the instance in its app's list of instances with a free slot,
+    /// or takes it out, as its load says.
+    fn update_spare(&mut self, slot: u32) {
+        let (app, active, in_spare, state) = {
+            let i = &self.insts[slot as usize];
+            (i.app as usize, i.active, i.in_spare, i.state)
+        };
+        let k = self.cfg.app_concurrency[app];
+        let should = active >= 1 && active < k && matches!(state, State::Starting | State::Busy);
+        if should == in_spare {
+            return;
+        }
+        if should {
+            let head = self.app_idle[app].spare;
+            let i = &mut self.insts[slot as usize];
+            i.in_spare = true;
+            i.spare_prev = NIL;
+            i.spare_next = head;
+            if head != NIL {
+                self.insts[head as usize].spare_prev = slot;
+            }
+            self.app_idle[app].spare = slot;
+        } else {
+            let (p, n) = {
+                let i = &mut self.insts[slot as usize];
+                i.in_spare = false;
+                (i.spare_prev, i.spare_next)
+            };
+            if p != NIL {
+                self.insts[p as usize].spare_next = n;
+            } else {
+                self.app_idle[app].spare = n;
+            }
+            if n != NIL {
+                self.insts[n as usize].spare_prev = p;
+            }
+            let i = &mut self.insts[slot as usize];
+            i.spare_prev = NIL;
+            i.spare_next = NIL;
+        }
+    }
+
+    /// Job `j` ended on busy instance `slot`: the instance takes the next
+    /// invocation waiting for its app, or keeps running others, or goes
+    /// idle.
+    fn finish(&mut self, slot: u32, j: u32, now: SimTime, out: &mut Vec<Action>) {
         let app = self.insts[slot as usize].app;
-        let job = self.jobs[slot as usize]
-            .take()
-            .expect("a busy instance has a job");
+        let job = self.jobs[j as usize];
+        debug_assert!(job.live);
+        self.jobs[j as usize].live = false;
+        self.free_jobs.push(j);
+        self.insts[slot as usize].active -= 1;
+        self.gauges.running -= 1;
         out.push(Action::Completed(Completion {
             inv: job.inv,
             app,
             dispatched: job.dispatched,
             exec_start: job.exec_start,
             end: now,
-            cold: job.cold,
+            start: job.start,
         }));
+        let mut admitted = if self.limits.is_some() {
+            self.release(job.inv.function)
+        } else {
+            None
+        };
         if let Some(w) = self.app_queue[app as usize].pop_front() {
             // Its entry in `order` is now stale and skipped later.
             self.gauges.queued -= 1;
-            self.gauges.busy -= 1; // run_warm counts it busy again
-            self.gauges.busy_mb -= self.cfg.app_memory_mb[app as usize];
-            self.run_warm(slot, w.inv, now, out);
-            return;
+            self.attach(slot, w.inv, now, out);
+        } else if let Some(inv) =
+            admitted.take_if(|inv| self.cfg.fn_app[inv.function as usize] == app)
+        {
+            self.attach(slot, inv, now, out);
+        } else if self.insts[slot as usize].active > 0 {
+            self.update_spare(slot);
+        } else {
+            self.idle_decision(slot, app, now, out);
         }
-        let mb = self.cfg.app_memory_mb[app as usize];
-        self.gauges.busy -= 1;
-        self.gauges.busy_mb -= mb;
+        self.drain_queue(now, out);
+        if let Some(inv) = admitted {
+            let a = self.cfg.fn_app[inv.function as usize];
+            self.dispatch(a, inv, now, out);
+        }
+    }
+
+    /// The last execution of an instance ended with nothing queued for its
+    /// app: the keep-alive policy decides.
+    fn idle_decision(&mut self, slot: u32, app: u32, now: SimTime, out: &mut Vec<Action>) {
+        if self.multi {
+            self.update_spare(slot);
+        }
         let inst = &mut self.insts[slot as usize];
         if inst.first_idle == SimTime::MAX {
             inst.first_idle = now;
@@ -587,28 +1044,25 @@ impl Platform {
                 });
             }
         }
-        self.drain_queue(now, out);
     }
 
-    /// Puts a (no longer busy or starting) instance in the idle lists for
-    /// `keep`, arming its timer; zero evicts it at once (through the idle
-    /// state, so that eviction has one path).
+    /// Puts an instance with no work in the idle lists for `keep`, arming
+    /// its timer; zero evicts it at once (through the idle state, so that
+    /// eviction has one path).
     fn go_idle(&mut self, slot: u32, now: SimTime, keep: SimDuration, out: &mut Vec<Action>) {
         let (app, host) = {
             let i = &self.insts[slot as usize];
             (i.app, i.host)
         };
         let mb = self.cfg.app_memory_mb[app as usize];
+        self.set_state(slot, State::Idle);
         let inst = &mut self.insts[slot as usize];
-        inst.state = State::Idle;
         inst.expires_at = now + keep;
         let provisioned = inst.provisioned;
         let arm = !inst.timer_armed && !keep.is_zero() && !provisioned;
         if arm {
             inst.timer_armed = true;
         }
-        self.gauges.idle += 1;
-        self.gauges.idle_mb += mb;
         self.hosts.mark_idle(host, mb);
         self.push_idle(slot, now);
         if provisioned {
@@ -623,36 +1077,8 @@ impl Platform {
         }
     }
 
-    /// Runs `inv` on an instance that is not in any idle list.
-    #[inline]
-    fn run_warm(&mut self, slot: u32, inv: Invocation, now: SimTime, out: &mut Vec<Action>) {
-        let inst = &mut self.insts[slot as usize];
-        if inst.prewarmed {
-            inst.prewarmed = false;
-            out.push(Action::PrewarmUsed { app: inst.app });
-        }
-        let app = inst.app;
-        if self.eviction_ranks {
-            self.eviction.on_use(app, now);
-        }
-        let inst = &mut self.insts[slot as usize];
-        inst.state = State::Busy;
-        self.jobs[slot as usize] = Some(Job {
-            inv,
-            dispatched: now,
-            exec_start: now,
-            cold: false,
-        });
-        let mb = self.cfg.app_memory_mb[inst.app as usize];
-        self.gauges.busy += 1;
-        self.gauges.busy_mb += mb;
-        out.push(Action::Execute {
-            instance: self.id(slot),
-            exec: inv.exec,
-        });
-    }
-
-    /// Takes an idle instance out of its lists for work.
+    /// Takes an idle instance out of its lists for work (still `Idle` until
+    /// [`Platform::attach`] makes it busy).
     #[inline]
     fn take_idle(&mut self, slot: u32) {
         let (app, host) = {
@@ -662,8 +1088,6 @@ impl Platform {
         let mb = self.cfg.app_memory_mb[app as usize];
         self.unlink_idle(slot);
         self.hosts.mark_taken(host, mb);
-        self.gauges.idle -= 1;
-        self.gauges.idle_mb -= mb;
     }
 
     /// Starts a new instance for `inv` if a host can take it (evicting idle
@@ -678,9 +1102,6 @@ impl Platform {
         let Some(host) = self.find_host(app, out) else {
             return false;
         };
-        if self.eviction_ranks {
-            self.eviction.on_use(app, now);
-        }
         self.new_instance(app, host, Some(inv), now, out);
         true
     }
@@ -697,10 +1118,19 @@ impl Platform {
     ) -> u32 {
         let mb = self.cfg.app_memory_mb[app as usize];
         self.hosts.alloc(host, mb);
+        let (kind, take) = match self.snapshots.as_mut() {
+            Some(s) => s.start_kind(app, host),
+            None => (StartKind::Full, false),
+        };
+        let slowed = match (&self.snapshots, kind) {
+            (Some(s), StartKind::LocalRestore | StartKind::RemoteRestore) => {
+                s.config().slowdown_invocations
+            }
+            _ => 0,
+        };
         let slot = match self.free_slots.pop() {
             Some(s) => s,
             None => {
-                self.jobs.push(None);
                 self.insts.push(Instance {
                     generation: 0,
                     state: State::Free,
@@ -712,17 +1142,24 @@ impl Platform {
                     first_idle: SimTime::MAX,
                     prewarmed: false,
                     provisioned: false,
+                    kind: StartKind::Full,
+                    took_snapshot: false,
+                    slowed_left: 0,
                     priority: 0.0,
-                    app_prev: NIL,
-                    app_next: NIL,
                     idle_seq: 0,
                     host_pos: 0,
+                    active: 0,
+                    pending: NIL,
+                    app_prev: NIL,
+                    app_next: NIL,
+                    in_spare: false,
+                    spare_prev: NIL,
+                    spare_next: NIL,
                 });
                 (self.insts.len() - 1) as u32
             }
         };
         let inst = &mut self.insts[slot as usize];
-        inst.state = State::Starting;
         inst.app = app;
         inst.host = host;
         inst.host_pos = self.host_insts[host as usize].len() as u32;
@@ -732,20 +1169,23 @@ impl Platform {
         inst.first_idle = SimTime::MAX;
         inst.prewarmed = false;
         inst.provisioned = false;
-        self.jobs[slot as usize] = inv.map(|inv| Job {
-            inv,
-            dispatched: now,
-            exec_start: now,
-            cold: true,
-        });
-        self.gauges.starting += 1;
-        self.gauges.starting_mb += mb;
+        inst.kind = kind;
+        inst.took_snapshot = take;
+        inst.slowed_left = slowed;
+        inst.active = 0;
+        inst.pending = NIL;
+        self.set_state(slot, State::Starting);
         out.push(Action::Start {
             instance: self.id(slot),
             app,
             host,
             prewarm: inv.is_none(),
+            kind,
+            take_snapshot: take,
         });
+        if let Some(inv) = inv {
+            self.attach(slot, inv, now, out);
+        }
         slot
     }
 
@@ -753,7 +1193,7 @@ impl Platform {
     /// placement policy finds no room and eviction is on.
     fn find_host(&mut self, app: u32, out: &mut Vec<Action>) -> Option<u32> {
         let mb = self.cfg.app_memory_mb[app as usize];
-        if let Some(h) = self.placement.place(&self.hosts, app, mb) {
+        if let Some(h) = self.place(app, mb) {
             return Some(h);
         }
         if !self.cfg.evict_for_memory {
@@ -796,8 +1236,7 @@ impl Platform {
         let mb = self.cfg.app_memory_mb[app as usize];
         self.unlink_idle(slot);
         self.hosts.release_idle(host, mb);
-        self.gauges.idle -= 1;
-        self.gauges.idle_mb -= mb;
+        self.set_state(slot, State::Free);
         // Leave the host's instance list (swap-remove, fixing the moved one).
         let pos = self.insts[slot as usize].host_pos as usize;
         let list = &mut self.host_insts[host as usize];
@@ -809,7 +1248,6 @@ impl Platform {
             out.push(Action::PrewarmWasted { app });
         }
         let inst = &mut self.insts[slot as usize];
-        inst.state = State::Free;
         inst.prewarmed = false;
         inst.generation = inst.generation.wrapping_add(1);
         inst.timer_armed = false;
@@ -823,11 +1261,8 @@ impl Platform {
     }
 
     fn enqueue(&mut self, app: u32, inv: Invocation, now: SimTime, out: &mut Vec<Action>) {
-        if self.gauges.queued >= self.cfg.queue_max_len as u64 {
-            out.push(Action::Rejected {
-                inv,
-                reason: RejectReason::QueueFull,
-            });
+        if self.gauges.queued + self.gauges.throttled >= self.cfg.queue_max_len as u64 {
+            self.reject_admitted(inv, RejectReason::QueueFull, now, out);
             return;
         }
         let ticket = self.next_ticket;
@@ -842,6 +1277,24 @@ impl Platform {
         });
     }
 
+    /// Rejects an invocation the limits had admitted, freeing its slot for
+    /// a held one.
+    fn reject_admitted(
+        &mut self,
+        inv: Invocation,
+        reason: RejectReason,
+        now: SimTime,
+        out: &mut Vec<Action>,
+    ) {
+        out.push(Action::Rejected { inv, reason });
+        if self.limits.is_some() {
+            if let Some(next) = self.release(inv.function) {
+                let a = self.cfg.fn_app[next.function as usize];
+                self.dispatch(a, next, now, out);
+            }
+        }
+    }
+
     /// Drops entries of `order` that were served through their app's queue.
     #[inline]
     fn skip_stale(&mut self) {
@@ -853,7 +1306,7 @@ impl Platform {
         }
     }
 
-    /// Starts instances for the head of the queue while memory allows.
+    /// Serves the head of the queue while instances or memory allow.
     fn drain_queue(&mut self, now: SimTime, out: &mut Vec<Action>) {
         while self.gauges.queued > 0 {
             self.skip_stale();
@@ -863,7 +1316,14 @@ impl Platform {
             let Some(w) = self.app_queue[app as usize].front().copied() else {
                 break;
             };
-            if !self.try_start(app, w.inv, now, out) {
+            let spare = if self.multi {
+                self.app_idle[app as usize].spare
+            } else {
+                NIL
+            };
+            if spare != NIL {
+                self.attach(spare, w.inv, now, out);
+            } else if !self.try_start(app, w.inv, now, out) {
                 break;
             }
             self.order.pop_front();
@@ -874,18 +1334,33 @@ impl Platform {
 
     /// A queue timeout fired. Timeouts are all the same length and tickets
     /// are issued in time order, so a ticket still waiting is the oldest
-    /// one: the head of the queue.
-    fn timeout(&mut self, ticket: u64, out: &mut Vec<Action>) {
+    /// one: the head of the memory queue or of the throttled ones.
+    fn timeout(&mut self, ticket: u64, now: SimTime, out: &mut Vec<Action>) {
         self.skip_stale();
-        if self.order.front().map(|&(t, _)| t) != Some(ticket) {
-            return; // already served
+        if self.order.front().map(|&(t, _)| t) == Some(ticket) {
+            let Some((_, app)) = self.order.pop_front() else {
+                return;
+            };
+            if let Some(w) = self.app_queue[app as usize].pop_front() {
+                debug_assert_eq!(w.ticket, ticket);
+                self.gauges.queued -= 1;
+                self.reject_admitted(w.inv, RejectReason::Timeout, now, out);
+            }
+            return;
         }
-        let Some((_, app)) = self.order.pop_front() else {
+        let Some(l) = self.limits.as_mut() else {
             return;
         };
-        if let Some(w) = self.app_queue[app as usize].pop_front() {
+        l.skip_stale();
+        if l.order.front().map(|&(t, _)| t) != Some(ticket) {
+            return; // already served
+        }
+        let Some((_, f)) = l.order.pop_front() else {
+            return;
+        };
+        if let Some(w) = l.held[f as usize].pop_front() {
             debug_assert_eq!(w.ticket, ticket);
-            self.gauges.queued -= 1;
+            self.gauges.throttled -= 1;
             out.push(Action::Rejected {
                 inv: w.inv,
                 reason: RejectReason::Timeout,
@@ -944,42 +1419,81 @@ impl Platform {
         let mut count = vec![0u32; h];
         let mut g = Gauges {
             queued: self.gauges.queued,
+            throttled: self.gauges.throttled,
             ..Gauges::default()
         };
         let mut idle_per_app = vec![0usize; self.app_idle.len()];
-        for (slot, inst) in self.insts.iter().enumerate() {
+        let mut spare_per_app = vec![0usize; self.app_idle.len()];
+        let mut attached = 0u64;
+        for inst in self.insts.iter() {
             if inst.state == State::Free {
                 continue;
             }
             let mb = self.cfg.app_memory_mb[inst.app as usize];
             used[inst.host as usize] += mb;
             count[inst.host as usize] += 1;
+            let k = self.cfg.app_concurrency[inst.app as usize];
+            let mut pending = 0;
+            let mut j = inst.pending;
+            while j != NIL {
+                pending += 1;
+                if !self.jobs[j as usize].live {
+                    return Err("a freed job waits for an instance".into());
+                }
+                j = self.jobs[j as usize].next;
+            }
             match inst.state {
                 State::Starting => {
                     g.starting += 1;
                     g.starting_mb += mb;
+                    if pending != inst.active {
+                        return Err(format!(
+                            "starting instance with {} jobs, {pending} pending",
+                            inst.active
+                        ));
+                    }
                 }
                 State::Busy => {
                     g.busy += 1;
                     g.busy_mb += mb;
+                    g.running += inst.active as u64;
+                    if inst.active == 0 || pending != 0 {
+                        return Err("busy instance with no job or pending jobs".into());
+                    }
                 }
                 State::Idle => {
                     g.idle += 1;
                     g.idle_mb += mb;
                     idle[inst.host as usize] += mb;
                     idle_per_app[inst.app as usize] += 1;
+                    if inst.active != 0 {
+                        return Err("idle instance with jobs".into());
+                    }
                 }
                 State::Free => {}
             }
-            let job = &self.jobs[slot];
-            let job_ok = match inst.state {
-                State::Busy => job.is_some(),
-                State::Idle => job.is_none(),
-                _ => true,
-            };
-            if !job_ok {
-                return Err(format!("instance in {:?} with job {:?}", inst.state, job));
+            if inst.active > k {
+                return Err(format!("instance runs {} > concurrency {k}", inst.active));
             }
+            attached += inst.active as u64;
+            let should_spare = inst.active >= 1
+                && inst.active < k
+                && matches!(inst.state, State::Starting | State::Busy);
+            if inst.in_spare != should_spare {
+                return Err(format!(
+                    "instance with {} of {k} jobs in state {:?}: spare {}",
+                    inst.active, inst.state, inst.in_spare
+                ));
+            }
+            if inst.in_spare {
+                spare_per_app[inst.app as usize] += 1;
+            }
+        }
+        let live_jobs = self.jobs.iter().filter(|j| j.live).count() as u64;
+        if live_jobs != attached || live_jobs as usize + self.free_jobs.len() != self.jobs.len() {
+            return Err(format!(
+                "{live_jobs} live jobs, {attached} attached to instances"
+            ));
         }
         for i in 0..h {
             let hi = i as u32;
@@ -1009,6 +1523,9 @@ impl Platform {
         if queued as u64 != self.gauges.queued {
             return Err("queue length out of step".into());
         }
+        if self.gauges.queued + self.gauges.throttled > self.cfg.queue_max_len as u64 {
+            return Err("more waiting than the queue holds".into());
+        }
         for (app, &n) in idle_per_app.iter().enumerate() {
             let mut walked = 0;
             let mut cur = self.app_idle[app].head;
@@ -1019,9 +1536,56 @@ impl Platform {
             if walked != n {
                 return Err(format!("app {app} idle list has {walked}, expected {n}"));
             }
-            if n > 0 && !self.app_queue[app].is_empty() {
-                return Err(format!("app {app} has idle instances and queued work"));
+            let mut walked = 0;
+            let mut cur = self.app_idle[app].spare;
+            while cur != NIL {
+                walked += 1;
+                cur = self.insts[cur as usize].spare_next;
             }
+            if walked != spare_per_app[app] {
+                return Err(format!("app {app} spare list out of step"));
+            }
+            if (n > 0 || spare_per_app[app] > 0) && !self.app_queue[app].is_empty() {
+                return Err(format!("app {app} has free slots and queued work"));
+            }
+        }
+        match &self.limits {
+            Some(l) => {
+                // Admitted = given an instance or waiting for memory.
+                let mut per_fn = vec![0u32; l.inflight.len()];
+                for j in self.jobs.iter().filter(|j| j.live) {
+                    per_fn[j.inv.function as usize] += 1;
+                }
+                for q in &self.app_queue {
+                    for w in q {
+                        per_fn[w.inv.function as usize] += 1;
+                    }
+                }
+                if per_fn != l.inflight || per_fn.iter().map(|&n| n as u64).sum::<u64>() != l.total
+                {
+                    return Err("concurrency counts out of step".into());
+                }
+                if l.total > l.global || per_fn.iter().zip(&l.fn_limit).any(|(&n, &lim)| n > lim) {
+                    return Err("a concurrency limit is exceeded".into());
+                }
+                let held: usize = l.held.iter().map(VecDeque::len).sum();
+                if held as u64 != self.gauges.throttled {
+                    return Err("throttled count out of step".into());
+                }
+                for (f, q) in l.held.iter().enumerate() {
+                    if !q.is_empty() && l.admits(f as u32) {
+                        return Err(format!("function {f} is held while its limits admit it"));
+                    }
+                }
+            }
+            None => {
+                if self.gauges.throttled != 0 {
+                    return Err("throttled invocations with no limits".into());
+                }
+            }
+        }
+        if let Some(s) = &self.snapshots {
+            s.check()?;
         }
         Ok(())
     }
@@ -1033,18 +1597,11 @@ mod tests {
     use crate::policy::{first_fit::FirstFit, fixed_ttl::FixedTtl, lru::Lru};
 
     fn platform(hosts: usize, host_mb: u64, mem: &[u64], ttl: u64, qlen: u32) -> Platform {
+        let mut cfg = PlatformConfig::simple(hosts, host_mb, mem);
+        cfg.queue_max_len = qlen;
+        cfg.queue_timeout = SimDuration::from_secs(10);
         Platform::new(
-            PlatformConfig {
-                hosts,
-                host_memory_mb: host_mb,
-                fn_app: (0..mem.len() as u32).collect(),
-                app_memory_mb: mem.to_vec(),
-                queue_max_len: qlen,
-                queue_timeout: SimDuration::from_secs(10),
-                evict_for_memory: true,
-                warm: WarmSelect::MostRecentlyUsed,
-                app_min_instances: vec![0; mem.len()],
-            },
+            cfg,
             Box::new(FirstFit),
             Box::new(FixedTtl {
                 ttl: SimDuration::from_secs(ttl),
@@ -1077,12 +1634,13 @@ mod tests {
             out,
             [Action::Execute {
                 instance,
+                job: 0,
                 exec: SimDuration(5)
             }]
         );
         out.clear();
-        p.handle(SimTime(8), Event::Done(instance), &mut out);
-        assert!(matches!(out[0], Action::Completed(c) if c.cold && c.exec_start == SimTime(3)));
+        p.handle(SimTime(8), Event::Done(instance, 0), &mut out);
+        assert!(matches!(out[0], Action::Completed(c) if c.cold() && c.exec_start == SimTime(3)));
         assert!(matches!(out[1], Action::ArmKeepAlive { .. }));
         out.clear();
         p.arrival(SimTime(9), inv(1, 0, 9), &mut out);
@@ -1090,6 +1648,7 @@ mod tests {
             out,
             [Action::Execute {
                 instance,
+                job: 0,
                 exec: SimDuration(5)
             }]
         );
@@ -1119,7 +1678,7 @@ mod tests {
         }
         out.clear();
         // App 0 finishes: it goes idle, and the queue head evicts it at once.
-        p.handle(SimTime(10), Event::Done(ids[0]), &mut out);
+        p.handle(SimTime(10), Event::Done(ids[0], 0), &mut out);
         let kinds: Vec<_> = out.iter().map(std::mem::discriminant).collect();
         assert!(matches!(out[0], Action::Completed(_)));
         assert!(out.iter().any(|a| matches!(
@@ -1145,13 +1704,13 @@ mod tests {
             panic!()
         };
         p.handle(SimTime(1), Event::Ready(instance), &mut out);
-        p.handle(SimTime(2), Event::Done(instance), &mut out);
+        p.handle(SimTime(2), Event::Done(instance, 0), &mut out);
         let at = 2 + 1_000_000_000;
         p.handle(SimTime(at), Event::KeepAlive(instance), &mut out);
         assert_eq!(p.live_instances(), 0);
         out.clear();
         // The old id and its events are dead now.
-        p.handle(SimTime(at), Event::Done(instance), &mut out);
+        p.handle(SimTime(at), Event::Done(instance, 0), &mut out);
         p.handle(SimTime(at), Event::KeepAlive(instance), &mut out);
         assert!(out.is_empty());
     }

@@ -279,11 +279,17 @@ mod tests {
                 init: Dist::Constant {
                     value: SimDuration::from_secs(4),
                 },
+                state_mb: 0,
+                snapshot_mb: None,
+                concurrency: 1,
             },
             AppInfo {
                 name: "b".into(),
                 memory_mb: 128,
                 init: Dist::huawei_cold_start(),
+                state_mb: 0,
+                snapshot_mb: None,
+                concurrency: 1,
             },
         ];
         let mut p = GreedyDual::new(Variant::GreedyDual, &apps);

@@ -20,11 +20,17 @@ pub mod predictive;
 pub mod random;
 pub mod round_robin;
 pub mod scale_to_zero;
+pub mod snapshot_greedy_dual;
+pub mod snapshot_lfu;
+pub mod snapshot_locality;
+pub mod snapshot_lru;
 pub mod worst_fit;
 
 use crate::engine::Streams;
 use crate::platform::hosts::Hosts;
-use crate::scenario::{EvictionCfg, KeepAliveCfg, PlacementCfg};
+use crate::platform::snapshots::Snapshots;
+use crate::scenario::state::SnapshotEvictionCfg;
+use crate::scenario::{EvictionCfg, KeepAliveCfg, PlacementCfg, StateCfg};
 use crate::time::{SimDuration, SimTime};
 use crate::workload::AppInfo;
 
@@ -33,6 +39,30 @@ pub trait Placement: Send {
     /// A host with at least `need_mb` free, or None if the policy finds none
     /// (the platform may then evict idle instances or queue the invocation).
     fn place(&mut self, hosts: &Hosts, app: u32, need_mb: u64) -> Option<u32>;
+
+    /// As [`Placement::place`], when snapshots are on and the policy may
+    /// want to know where they are cached (`snapshot_locality` does).
+    fn place_near(
+        &mut self,
+        hosts: &Hosts,
+        _snapshots: &Snapshots,
+        app: u32,
+        need_mb: u64,
+    ) -> Option<u32> {
+        self.place(hosts, app, need_mb)
+    }
+}
+
+/// Chooses which snapshot a full host cache drops.
+///
+/// Each cached snapshot gets a priority when it is stored or restored; the
+/// lowest goes first, the least recently used among equals.
+pub trait SnapshotCache: Send {
+    /// The priority of `app`'s snapshot in `host`'s cache after its
+    /// `uses`-th use (1 when it is stored).
+    fn priority(&mut self, host: u32, app: u32, uses: u64) -> f64;
+    /// An entry of that priority was dropped from `host`'s cache.
+    fn on_evict(&mut self, _host: u32, _priority: f64) {}
 }
 
 /// What to do with an instance that has just finished an execution and has
@@ -112,6 +142,35 @@ pub fn placement(cfg: &PlacementCfg, streams: &Streams, hosts: usize) -> Box<dyn
         PlacementCfg::ConsistentHash { epsilon, probes } => Box::new(
             consistent_hash::ConsistentHash::new(hosts, *epsilon, *probes),
         ),
+        PlacementCfg::SnapshotLocality { fallback, probes } => Box::new(
+            snapshot_locality::SnapshotLocality::new(placement(fallback, streams, hosts), *probes),
+        ),
+    }
+}
+
+/// The snapshot-cache policy of a run, given its apps (their full-init
+/// cost and snapshot size) and host count.
+pub fn snapshot_cache(
+    cfg: SnapshotEvictionCfg,
+    state: &StateCfg,
+    apps: &[AppInfo],
+    hosts: usize,
+) -> Box<dyn SnapshotCache> {
+    match cfg {
+        SnapshotEvictionCfg::Lru => Box::new(snapshot_lru::SnapshotLru),
+        SnapshotEvictionCfg::Lfu => Box::new(snapshot_lfu::SnapshotLfu),
+        SnapshotEvictionCfg::GreedyDual => {
+            let cost: Vec<f64> = apps
+                .iter()
+                .map(|a| {
+                    a.init.mean_secs() + state.load_bandwidth.time_for(a.state_mb).as_secs_f64()
+                })
+                .collect();
+            let size: Vec<u64> = apps.iter().map(AppInfo::snapshot_mb).collect();
+            Box::new(snapshot_greedy_dual::SnapshotGreedyDual::new(
+                &cost, &size, hosts,
+            ))
+        }
     }
 }
 

@@ -11,12 +11,14 @@
 
 pub mod dist;
 pub mod memdist;
+pub mod state;
 pub mod sweep;
 
 use serde::{Deserialize, Serialize};
 
 pub use dist::{Dist, Sampler};
 pub use memdist::MemDist;
+pub use state::{LimitsCfg, SnapshotsCfg, StateCfg, Throttle};
 pub use sweep::{SweepPoint, SweepSpec};
 
 use crate::error::{Error, Result};
@@ -48,6 +50,15 @@ pub struct Scenario {
     /// Which idle instance of an app serves an arrival.
     #[serde(default)]
     pub warm: crate::platform::WarmSelect,
+    /// Concurrency limits (throttling).
+    #[serde(default)]
+    pub limits: LimitsCfg,
+    /// How full initialisation grows with state.
+    #[serde(default)]
+    pub state: StateCfg,
+    /// Snapshot reuse (off by default).
+    #[serde(default)]
+    pub snapshots: SnapshotsCfg,
     /// Where invocations come from (default: the `[[functions]]` below).
     #[serde(default)]
     pub workload: WorkloadCfg,
@@ -281,6 +292,13 @@ pub enum PlacementCfg {
         #[serde(default = "crate::policy::consistent_hash::default_probes")]
         probes: u32,
     },
+    /// A host that caches the app's snapshot and has room (the emptiest of
+    /// the first `probes` such hosts), else the `fallback` policy
+    /// (`policy::snapshot_locality`).
+    SnapshotLocality {
+        fallback: Box<PlacementCfg>,
+        probes: u32,
+    },
 }
 
 /// The keys of `[placement] kind = "random"`.
@@ -289,6 +307,16 @@ pub enum PlacementCfg {
 struct RandomPlacementRaw {
     #[serde(default = "crate::policy::random::default_tries")]
     tries: u32,
+}
+
+/// The keys of `[placement] kind = "snapshot-locality"`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SnapshotLocalityRaw {
+    #[serde(default)]
+    fallback: PlacementCfg,
+    #[serde(default = "crate::policy::snapshot_locality::default_probes")]
+    probes: u32,
 }
 
 /// The keys of `[placement] kind = "consistent-hash"`.
@@ -341,9 +369,26 @@ impl<'de> Deserialize<'de> for PlacementCfg {
                     probes: c.probes,
                 }
             }
+            "snapshot-locality" => {
+                let c: SnapshotLocalityRaw = nested(t)?;
+                if matches!(c.fallback, PlacementCfg::SnapshotLocality { .. }) {
+                    return Err(D::Error::custom(format!(
+                        "{NESTED}fallback.kind{NESTED}the fallback of snapshot-locality must be another policy"
+                    )));
+                }
+                if c.probes == 0 {
+                    return Err(D::Error::custom(format!(
+                        "{NESTED}probes{NESTED}expected at least 1 host to probe"
+                    )));
+                }
+                PlacementCfg::SnapshotLocality {
+                    fallback: Box::new(c.fallback),
+                    probes: c.probes,
+                }
+            }
             other => {
                 return Err(D::Error::custom(format!(
-                    "{NESTED}kind{NESTED}unknown placement kind `{other}`, expected one of `first-fit`, `random`, `round-robin`, `best-fit`, `worst-fit`, `least-loaded`, `power-of-two`, `consistent-hash`"
+                    "{NESTED}kind{NESTED}unknown placement kind `{other}`, expected one of `first-fit`, `random`, `round-robin`, `best-fit`, `worst-fit`, `least-loaded`, `power-of-two`, `consistent-hash`, `snapshot-locality`"
                 )));
             }
         })
@@ -458,6 +503,25 @@ pub struct AppCfg {
     /// than this many; idle ones count as idle (wasted) memory.
     #[serde(default)]
     pub min_instances: u32,
+    /// State loaded at initialisation (model weights, indexes, pools), in
+    /// MB: a full init takes `init` plus `state_mb / state.load_bandwidth`.
+    /// Part of the instance's memory, so at most `memory_mb`.
+    #[serde(default)]
+    pub state_mb: MemoryMb,
+    /// Size of the app's snapshot; default its `memory_mb` (a full memory
+    /// image, as a Firecracker snapshot's memory file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_mb: Option<MemoryMb>,
+    /// Invocations one instance serves at once: 1 as AWS Lambda, up to
+    /// 1,000 on Google Cloud Run (80 by default there), Knative's
+    /// `containerConcurrency`. Execution times do not stretch with it (the
+    /// model assumes instances sized for their concurrency).
+    #[serde(default = "one")]
+    pub concurrency: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// AWS Lambda's default function memory, 128 MB.
@@ -480,6 +544,19 @@ pub struct FunctionCfg {
     /// Provisioned concurrency of a function without `app` (see `AppCfg`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_instances: Option<u32>,
+    /// State, snapshot size and per-instance concurrency of a function
+    /// without `app` (see `AppCfg`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_mb: Option<MemoryMb>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_mb: Option<MemoryMb>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
+    /// The function's concurrency limit (AWS Lambda's reserved
+    /// concurrency): its invocations given an instance or waiting for one
+    /// at once; `limits.throttle` says what happens to one more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrency: Option<u32>,
     pub exec: Dist,
     pub arrivals: ArrivalsCfg,
 }
@@ -802,6 +879,9 @@ pub struct ResolvedApp {
     pub memory_mb: u64,
     pub init: Dist,
     pub min_instances: u32,
+    pub state_mb: u64,
+    pub snapshot_mb: Option<u64>,
+    pub concurrency: u32,
 }
 
 impl Scenario {
@@ -827,6 +907,9 @@ impl Scenario {
                 memory_mb: a.memory_mb.0,
                 init: a.init.clone(),
                 min_instances: a.min_instances,
+                state_mb: a.state_mb.0,
+                snapshot_mb: a.snapshot_mb.map(|m| m.0),
+                concurrency: a.concurrency,
             })
             .collect();
         let mut fn_app = Vec::with_capacity(self.functions.len());
@@ -843,6 +926,9 @@ impl Scenario {
                         memory_mb: f.memory_mb.unwrap_or_else(default_memory).0,
                         init: f.init.clone().unwrap_or_else(Dist::huawei_cold_start),
                         min_instances: f.min_instances.unwrap_or(0),
+                        state_mb: f.state_mb.map_or(0, |m| m.0),
+                        snapshot_mb: f.snapshot_mb.map(|m| m.0),
+                        concurrency: f.concurrency.unwrap_or(1),
                     });
                 }
             }
@@ -1005,6 +1091,21 @@ pub fn validate(s: &Scenario, origin: &str, prefix: &str) -> Result<()> {
             return Err(err(&format!("keepalive.{key}"), msg));
         }
     }
+    if s.limits.max_concurrency == Some(0) {
+        return Err(err(
+            "limits.max_concurrency",
+            "expected at least 1 (leave it out for no limit)".into(),
+        ));
+    }
+    if s.state.load_bandwidth.is_zero() {
+        return Err(err(
+            "state.load_bandwidth",
+            "must be greater than zero".into(),
+        ));
+    }
+    if let Err((key, msg)) = s.snapshots.validate() {
+        return Err(err(&format!("snapshots.{key}"), msg));
+    }
     let host_mb = s.hosts.memory_mb.0;
     let mut app_names = std::collections::BTreeSet::new();
     for (i, a) in s.apps.iter().enumerate() {
@@ -1022,6 +1123,13 @@ pub fn validate(s: &Scenario, origin: &str, prefix: &str) -> Result<()> {
         a.init
             .validate(true)
             .map_err(|m| err(&format!("apps[{i}].init"), m))?;
+        check_app_extras(
+            a.memory_mb.0,
+            a.state_mb.0,
+            a.snapshot_mb.map(|m| m.0),
+            a.concurrency,
+        )
+        .map_err(|(k, m)| err(&format!("apps[{i}].{k}"), m))?;
     }
     if let Err((key, msg)) = s.workload.validate() {
         return Err(err(&format!("workload.{key}"), msg));
@@ -1066,27 +1174,27 @@ pub fn validate(s: &Scenario, origin: &str, prefix: &str) -> Result<()> {
                         format!("no [[apps]] entry is named \"{app}\""),
                     ));
                 }
-                if f.memory_mb.is_some() {
+                let app_keys = [
+                    ("memory_mb", f.memory_mb.is_some(), "memory"),
+                    (
+                        "min_instances",
+                        f.min_instances.is_some(),
+                        "provisioned concurrency",
+                    ),
+                    ("init", f.init.is_some(), "init time"),
+                    ("state_mb", f.state_mb.is_some(), "state"),
+                    ("snapshot_mb", f.snapshot_mb.is_some(), "the snapshot size"),
+                    (
+                        "concurrency",
+                        f.concurrency.is_some(),
+                        "per-instance concurrency",
+                    ),
+                ];
+                if let Some((key, _, what)) = app_keys.iter().find(|k| k.1) {
                     return Err(err(
-                        &at("memory_mb"),
+                        &at(key),
                         format!(
-                            "memory belongs to the app; set it in the [[apps]] entry \"{app}\""
-                        ),
-                    ));
-                }
-                if f.min_instances.is_some() {
-                    return Err(err(
-                        &at("min_instances"),
-                        format!(
-                            "provisioned concurrency belongs to the app; set it in the [[apps]] entry \"{app}\""
-                        ),
-                    ));
-                }
-                if f.init.is_some() {
-                    return Err(err(
-                        &at("init"),
-                        format!(
-                            "init time belongs to the app; set it in the [[apps]] entry \"{app}\""
+                            "{what} belongs to the app; set it in the [[apps]] entry \"{app}\""
                         ),
                     ));
                 }
@@ -1107,7 +1215,21 @@ pub fn validate(s: &Scenario, origin: &str, prefix: &str) -> Result<()> {
                 if let Some(d) = &f.init {
                     d.validate(true).map_err(|m| err(&at("init"), m))?;
                 }
+                let mem = f.memory_mb.unwrap_or_else(default_memory).0;
+                check_app_extras(
+                    mem,
+                    f.state_mb.unwrap_or_default().0,
+                    f.snapshot_mb.map(|m| m.0),
+                    f.concurrency.unwrap_or(1),
+                )
+                .map_err(|(k, m)| err(&at(k), m))?;
             }
+        }
+        if f.max_concurrency == Some(0) {
+            return Err(err(
+                &at("max_concurrency"),
+                "expected at least 1 (leave it out for no limit)".into(),
+            ));
         }
         f.exec.validate(false).map_err(|m| err(&at("exec"), m))?;
         if let Err((key, msg)) = f.arrivals.validate() {
@@ -1118,6 +1240,31 @@ pub fn validate(s: &Scenario, origin: &str, prefix: &str) -> Result<()> {
         if sw.replicates == 0 {
             return Err(err("sweep.replicates", "expected at least 1".into()));
         }
+    }
+    Ok(())
+}
+
+/// Checks an app's state, snapshot size and concurrency; Err names the key.
+fn check_app_extras(
+    memory_mb: u64,
+    state_mb: u64,
+    snapshot_mb: Option<u64>,
+    concurrency: u32,
+) -> Result<(), (&'static str, String)> {
+    if state_mb > memory_mb {
+        return Err((
+            "state_mb",
+            format!("{state_mb} MB of state does not fit in the instance's {memory_mb} MB"),
+        ));
+    }
+    if snapshot_mb == Some(0) {
+        return Err(("snapshot_mb", "must be greater than zero".into()));
+    }
+    if concurrency == 0 {
+        return Err((
+            "concurrency",
+            "expected at least 1 invocation per instance".into(),
+        ));
     }
     Ok(())
 }

@@ -21,10 +21,12 @@
 use crate::engine::{Engine, Next, RngStream, Streams};
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
-use crate::platform::{Action, Event, Platform, PlatformConfig};
+use crate::platform::{
+    Action, Event, Platform, PlatformConfig, SnapshotConfig, Snapshots, StartKind,
+};
 use crate::policy;
 use crate::scenario::{EvictionCfg, Sampler, Scenario};
-use crate::time::SimTime;
+use crate::time::{SimDuration, SimTime};
 use crate::workload::{self, Context, FunctionTable, WorkloadStats};
 
 /// What a run produced, apart from wall-clock figures.
@@ -43,6 +45,124 @@ pub struct RunResult {
     pub instances_alive: u64,
     /// Simulated time of the last event.
     pub end: SimTime,
+    /// Snapshot counts at the end, when snapshots are on.
+    pub snapshots: Option<SnapshotSummary>,
+}
+
+/// What the snapshot caches and store did in a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SnapshotSummary {
+    pub counters: crate::platform::snapshots::SnapshotCounters,
+    /// MB of snapshots in the remote store at the end.
+    pub store_mb: u64,
+}
+
+/// How long each kind of start takes, per app: the random fixed parts
+/// (each app's own streams) and the exact transfer times.
+///
+/// * full init: `init` + `state_mb / state.load_bandwidth`, plus, when it
+///   takes the snapshot, `snapshots.take` + `snapshot_mb /
+///   snapshots.take_bandwidth`;
+/// * local restore: `snapshots.restore` (+ `snapshot_mb /
+///   snapshots.local_bandwidth` when eager);
+/// * remote restore: `snapshot_mb / snapshots.remote_bandwidth` + the
+///   local restore.
+struct StartCosts {
+    init: Vec<(Sampler, RngStream)>,
+    state_load: Vec<SimDuration>,
+    /// Present when snapshots are on.
+    snap: Option<SnapCosts>,
+}
+
+struct SnapCosts {
+    take: Vec<(Sampler, RngStream)>,
+    restore: Vec<(Sampler, RngStream)>,
+    write: Vec<SimDuration>,
+    local_read: Vec<SimDuration>,
+    fetch: Vec<SimDuration>,
+}
+
+impl StartCosts {
+    fn new(s: &Scenario, table: &FunctionTable, streams: &Streams) -> Result<StartCosts> {
+        let sampler = |d: &crate::scenario::Dist, what: &str, app: &str| {
+            d.sampler()
+                .map_err(|m| Error::input(format!("app {app}: {what}"), m))
+        };
+        let mut init = Vec::with_capacity(table.apps.len());
+        for a in &table.apps {
+            init.push((
+                sampler(&a.init, "init", &a.name)?,
+                streams.named("init", &a.name),
+            ));
+        }
+        let state_load = table
+            .apps
+            .iter()
+            .map(|a| s.state.load_bandwidth.time_for(a.state_mb))
+            .collect();
+        let snap = if s.snapshots.enabled {
+            let sn = &s.snapshots;
+            let mut take = Vec::new();
+            let mut restore = Vec::new();
+            for a in &table.apps {
+                take.push((
+                    sampler(&sn.take, "snapshots.take", &a.name)?,
+                    streams.named("snapshot-take", &a.name),
+                ));
+                restore.push((
+                    sampler(&sn.restore, "snapshots.restore", &a.name)?,
+                    streams.named("snapshot-restore", &a.name),
+                ));
+            }
+            let per_app = |f: &dyn Fn(u64) -> SimDuration| -> Vec<SimDuration> {
+                table.apps.iter().map(|a| f(a.snapshot_mb())).collect()
+            };
+            Some(SnapCosts {
+                take,
+                restore,
+                write: per_app(&|mb| sn.take_bandwidth.time_for(mb)),
+                local_read: per_app(&|mb| {
+                    sn.local_bandwidth
+                        .map_or(SimDuration::ZERO, |b| b.time_for(mb))
+                }),
+                fetch: per_app(&|mb| sn.remote_bandwidth.time_for(mb)),
+            })
+        } else {
+            None
+        };
+        Ok(StartCosts {
+            init,
+            state_load,
+            snap,
+        })
+    }
+
+    /// Draws the duration of a start of `app` by `kind`.
+    #[inline]
+    fn draw(&mut self, app: u32, kind: StartKind, take: bool) -> SimDuration {
+        let a = app as usize;
+        match (kind, self.snap.as_mut()) {
+            (StartKind::Full, snap) => {
+                let (sampler, rng) = &mut self.init[a];
+                let mut d = sampler.sample(rng) + self.state_load[a];
+                if let (true, Some(sn)) = (take, snap) {
+                    let (sampler, rng) = &mut sn.take[a];
+                    d = d + sampler.sample(rng) + sn.write[a];
+                }
+                d
+            }
+            (StartKind::LocalRestore, Some(sn)) => {
+                let (sampler, rng) = &mut sn.restore[a];
+                sampler.sample(rng) + sn.local_read[a]
+            }
+            (StartKind::RemoteRestore, Some(sn)) => {
+                let (sampler, rng) = &mut sn.restore[a];
+                sn.fetch[a] + sampler.sample(rng) + sn.local_read[a]
+            }
+            // The platform restores only with snapshots on.
+            (_, None) => SimDuration::ZERO,
+        }
+    }
 }
 
 /// Progress reported every 2^16 events.
@@ -95,19 +215,13 @@ pub fn run_with(
         arrivals: mut source,
     } = workload::open(s, ctx, &streams)?;
     let horizon = SimTime(s.duration.as_nanos());
-    let mut init: Vec<(Sampler, RngStream)> = Vec::with_capacity(table.apps.len());
-    for a in &table.apps {
-        let sampler = a
-            .init
-            .sampler()
-            .map_err(|m| Error::input(format!("app {}: init", a.name), m))?;
-        init.push((sampler, streams.named("init", &a.name)));
-    }
+    let mut costs = StartCosts::new(s, &table, &streams)?;
+    let apps = &table.apps;
     let cfg = PlatformConfig {
         hosts: s.hosts.count as usize,
         host_memory_mb: s.hosts.memory_mb.0,
         fn_app: table.functions.iter().map(|f| f.app).collect(),
-        app_memory_mb: table.apps.iter().map(|a| a.memory_mb).collect(),
+        app_memory_mb: apps.iter().map(|a| a.memory_mb).collect(),
         queue_max_len: s.queue.max_len,
         queue_timeout: s.queue.timeout,
         evict_for_memory: !matches!(s.eviction, EvictionCfg::None),
@@ -115,15 +229,34 @@ pub fn run_with(
         app_min_instances: if matches!(s.workload, crate::scenario::WorkloadCfg::Functions) {
             s.app_model().apps.iter().map(|a| a.min_instances).collect()
         } else {
-            vec![0; table.apps.len()]
+            vec![0; apps.len()]
         },
+        app_concurrency: apps.iter().map(|a| a.concurrency).collect(),
+        fn_limit: table.functions.iter().map(|f| f.max_concurrency).collect(),
+        global_limit: s.limits.max_concurrency,
+        throttle: s.limits.throttle,
     };
     let mut platform = Platform::new(
         cfg,
         policy::placement(&s.placement, &streams, s.hosts.count as usize),
         policy::keepalive(&s.keepalive),
-        policy::eviction(&s.eviction, &table.apps),
+        policy::eviction(&s.eviction, apps),
     );
+    if s.snapshots.enabled {
+        let sn = &s.snapshots;
+        platform = platform.with_snapshots(Snapshots::new(
+            SnapshotConfig {
+                create: sn.create,
+                remote: sn.remote,
+                cache_mb: sn.cache_mb.0,
+                app_snapshot_mb: apps.iter().map(|a| a.snapshot_mb()).collect(),
+                slowdown_ppm: sn.slowdown_ppm(),
+                slowdown_invocations: sn.slowdown_invocations,
+            },
+            s.hosts.count as usize,
+            policy::snapshot_cache(sn.cache_eviction, &s.state, apps, s.hosts.count as usize),
+        ));
+    }
     let mut metrics = Metrics::new(table.functions.len(), horizon);
     let mut engine: Engine<Event> = Engine::new();
     let mut arrivals = (&mut source).peekable();
@@ -135,7 +268,7 @@ pub fn run_with(
         SimTime::ZERO,
         &mut engine,
         &mut metrics,
-        &mut init,
+        &mut costs,
     );
     let mut fp: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;
@@ -161,7 +294,7 @@ pub fn run_with(
             Next::Event(_, ev) => {
                 let (code, id) = match ev {
                     Event::Ready(i) => (1u64, i.slot as u64),
-                    Event::Done(i) => (2, i.slot as u64),
+                    Event::Done(i, _) => (2, i.slot as u64),
                     Event::KeepAlive(i) => (3, i.slot as u64),
                     Event::QueueTimeout(t) => (4, t),
                     Event::Prewarm(a, _) => (5, a as u64),
@@ -170,7 +303,7 @@ pub fn run_with(
                 platform.handle(now, ev, &mut out);
             }
         }
-        perform(&mut out, now, &mut engine, &mut metrics, &mut init);
+        perform(&mut out, now, &mut engine, &mut metrics, &mut costs);
         if let Some(slot) = check.as_deref_mut() {
             if slot.is_none() {
                 if let Err(e) = platform.check_invariants() {
@@ -191,6 +324,10 @@ pub fn run_with(
     if let Some(e) = source.take_error() {
         return Err(e);
     }
+    let snapshots = platform.snapshots().map(|sn| SnapshotSummary {
+        counters: sn.counters,
+        store_mb: sn.store_mb(),
+    });
     metrics.advance(horizon, &platform.gauges());
     metrics.seal();
     Ok(RunResult {
@@ -201,6 +338,7 @@ pub fn run_with(
         instances_alive: platform.live_instances(),
         end: engine.now(),
         metrics,
+        snapshots,
     })
 }
 
@@ -213,7 +351,7 @@ fn perform(
     now: SimTime,
     engine: &mut Engine<Event>,
     metrics: &mut Metrics,
-    init: &mut [(Sampler, RngStream)],
+    costs: &mut StartCosts,
 ) {
     for a in out.drain(..) {
         match a {
@@ -221,12 +359,13 @@ fn perform(
                 instance,
                 app,
                 prewarm,
+                kind,
+                take_snapshot,
                 ..
             } => {
-                let (sampler, rng) = &mut init[app as usize];
-                let d = sampler.sample(rng);
+                let d = costs.draw(app, kind, take_snapshot);
                 engine.schedule(now + d, Event::Ready(instance));
-                metrics.started(prewarm);
+                metrics.started(prewarm, kind, take_snapshot);
             }
             Action::ArmPrewarm {
                 app,
@@ -237,8 +376,12 @@ fn perform(
             }
             Action::PrewarmUsed { .. } => metrics.counters.prewarm_used += 1,
             Action::PrewarmWasted { .. } => metrics.counters.prewarm_wasted += 1,
-            Action::Execute { instance, exec } => {
-                engine.schedule(now + exec, Event::Done(instance));
+            Action::Execute {
+                instance,
+                job,
+                exec,
+            } => {
+                engine.schedule(now + exec, Event::Done(instance, job));
             }
             Action::ArmKeepAlive { instance, at } => {
                 engine.schedule(at, Event::KeepAlive(instance));
@@ -248,6 +391,7 @@ fn perform(
             }
             Action::Evicted { reason, .. } => metrics.evicted(reason),
             Action::Queued { inv } => metrics.queued(inv.function),
+            Action::Throttled { inv } => metrics.throttled(inv.function),
             Action::Completed(c) => metrics.complete(&c),
             Action::Rejected { inv, reason } => metrics.reject(inv.function, reason),
         }

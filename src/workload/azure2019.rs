@@ -691,6 +691,9 @@ pub fn open(
                     name: c.app.clone(),
                     memory_mb: memory.get(&akey).copied().unwrap_or(cfg.fill_memory_mb),
                     init: cfg.init.clone(),
+                    state_mb: 0,
+                    snapshot_mb: None,
+                    concurrency: 1,
                 });
                 app_index.insert(akey, a);
                 a
@@ -708,6 +711,7 @@ pub fn open(
         table.functions.push(FnInfo {
             name: name.clone(),
             app,
+            max_concurrency: None,
         });
         index.insert((c.owner.clone(), c.app.clone(), c.func.clone()), f);
         let sampler = match durations.remove(&ci) {

@@ -306,6 +306,9 @@ pub fn open(
                     name: app_name.to_string(),
                     memory_mb: cfg.memory.sample(&mut rng).min(max_mb),
                     init: cfg.init.clone(),
+                    state_mb: 0,
+                    snapshot_mb: None,
+                    concurrency: 1,
                 });
                 app_index.insert(app_name, a);
                 a
@@ -319,7 +322,11 @@ pub fn open(
             format!("{func_name}#{seen}")
         };
         index.insert(f.key.clone(), table.functions.len() as u32);
-        table.functions.push(FnInfo { name, app });
+        table.functions.push(FnInfo {
+            name,
+            app,
+            max_concurrency: None,
+        });
     }
     drop((app_index, names));
 

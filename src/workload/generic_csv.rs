@@ -583,6 +583,9 @@ pub fn open(
             name: name.to_string(),
             memory_mb: 0,
             init: cfg.init.clone(),
+            state_mb: 0,
+            snapshot_mb: None,
+            concurrency: 1,
         };
         let app = match sf.app {
             Some(sa) => match app_of_scanned.get(&sa) {
@@ -619,7 +622,11 @@ pub fn open(
         if let Some(sampler) = &exec {
             execs.push((sampler.clone(), streams.named("exec", &name)));
         }
-        table.functions.push(FnInfo { name, app });
+        table.functions.push(FnInfo {
+            name,
+            app,
+            max_concurrency: None,
+        });
     }
     if cols.mem.is_none() {
         for a in &mut table.apps {

@@ -606,11 +606,15 @@ pub fn open(
         table.functions.push(FnInfo {
             name: c.id.clone(),
             app: f,
+            max_concurrency: None,
         });
         table.apps.push(AppInfo {
             name: c.id.clone(),
             memory_mb: c.pool.memory_mb,
             init: cfg.init.clone(),
+            state_mb: 0,
+            snapshot_mb: None,
+            concurrency: 1,
         });
         cpu.push(c.pool.cpu_millicores);
         exec_rngs.push(streams.named("exec", &c.id));

@@ -64,6 +64,9 @@ pub struct FnInfo {
     pub name: String,
     /// Index into [`FunctionTable::apps`].
     pub app: u32,
+    /// Its concurrency limit (reserved concurrency): invocations of it
+    /// given an instance or waiting for one at once; None = no limit.
+    pub max_concurrency: Option<u32>,
 }
 
 /// An application of the run: the unit that is loaded, scaled and kept
@@ -72,7 +75,22 @@ pub struct FnInfo {
 pub struct AppInfo {
     pub name: String,
     pub memory_mb: u64,
+    /// The fixed part of a full initialisation (runtime start, code load);
+    /// loading `state_mb` adds `state_mb / state.load_bandwidth`.
     pub init: Dist,
+    /// State loaded at initialisation (model weights, indexes, pools).
+    pub state_mb: u64,
+    /// Size of its snapshot; None = its memory size (a full memory image).
+    pub snapshot_mb: Option<u64>,
+    /// Invocations one instance serves at once.
+    pub concurrency: u32,
+}
+
+impl AppInfo {
+    /// The size of the app's snapshot in MB.
+    pub fn snapshot_mb(&self) -> u64 {
+        self.snapshot_mb.unwrap_or(self.memory_mb)
+    }
 }
 
 /// The functions and apps of a run, fixed before it starts.
@@ -95,6 +113,7 @@ impl FunctionTable {
                 .map(|(f, &app)| FnInfo {
                     name: f.name.clone(),
                     app,
+                    max_concurrency: f.max_concurrency,
                 })
                 .collect(),
             apps: m
@@ -104,6 +123,9 @@ impl FunctionTable {
                     name: a.name,
                     memory_mb: a.memory_mb,
                     init: a.init,
+                    state_mb: a.state_mb,
+                    snapshot_mb: a.snapshot_mb,
+                    concurrency: a.concurrency,
                 })
                 .collect(),
         }

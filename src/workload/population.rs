@@ -206,11 +206,15 @@ pub fn build(
         table.functions.push(FnInfo {
             name: name.clone(),
             app: idx as u32,
+            max_concurrency: None,
         });
         table.apps.push(AppInfo {
             name,
             memory_mb,
             init: cfg.init.clone(),
+            state_mb: 0,
+            snapshot_mb: None,
+            concurrency: 1,
         });
     }
     Ok((table, sources))

@@ -1,0 +1,106 @@
+//! Snapshot-locality placement: start a new instance where its app's
+//! snapshot is already cached, so that it restores locally instead of
+//! fetching the snapshot or initialising from scratch.
+//!
+//! Locality-aware scheduling of this kind is package-aware scheduling
+//! (Aumala et al., CCGrid'19), applied to snapshots as in FaaSnap (Ao et
+//! al., EuroSys'22): a host that caches the right artefact is worth more
+//! than the emptiest host. Parameters:
+//!
+//! * `fallback`: the placement policy used when no host caching the app's
+//!   snapshot has room (default first-fit);
+//! * `probes`: how many of the hosts that cache the snapshot are looked at
+//!   (default 64); the emptiest of them with room wins, the first one on
+//!   ties. The hosts of an app's snapshot come from the platform's snapshot
+//!   index, so a decision costs O(probes), never O(hosts).
+//!
+//! Without snapshots (`[snapshots] enabled = false`) it is its fallback.
+
+use super::Placement;
+use crate::platform::hosts::Hosts;
+use crate::platform::snapshots::Snapshots;
+
+pub fn default_probes() -> u32 {
+    64
+}
+
+pub struct SnapshotLocality {
+    fallback: Box<dyn Placement>,
+    probes: u32,
+}
+
+impl SnapshotLocality {
+    pub fn new(fallback: Box<dyn Placement>, probes: u32) -> Self {
+        SnapshotLocality { fallback, probes }
+    }
+}
+
+impl Placement for SnapshotLocality {
+    fn place(&mut self, hosts: &Hosts, app: u32, need_mb: u64) -> Option<u32> {
+        self.fallback.place(hosts, app, need_mb)
+    }
+
+    fn place_near(
+        &mut self,
+        hosts: &Hosts,
+        snapshots: &Snapshots,
+        app: u32,
+        need_mb: u64,
+    ) -> Option<u32> {
+        let mut best: Option<(u64, u32)> = None;
+        for &h in snapshots.hosts_with(app).iter().take(self.probes as usize) {
+            let free = hosts.free_mb(h);
+            if free >= need_mb && best.is_none_or(|(f, _)| free > f) {
+                best = Some((free, h));
+            }
+        }
+        match best {
+            Some((_, h)) => Some(h),
+            None => self.fallback.place(hosts, app, need_mb),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::snapshots::{SnapshotConfig, StartKind};
+    use crate::policy::first_fit::FirstFit;
+    use crate::policy::snapshot_lru::SnapshotLru;
+    use crate::scenario::state::SnapshotCreate;
+
+    #[test]
+    fn prefers_the_emptiest_host_caching_the_snapshot() {
+        let mut hosts = Hosts::new(4, 1000);
+        let mut snaps = Snapshots::new(
+            SnapshotConfig {
+                create: SnapshotCreate::AtDeploy,
+                remote: true,
+                cache_mb: 1000,
+                app_snapshot_mb: vec![100, 100],
+                slowdown_ppm: 1_000_000,
+                slowdown_invocations: 0,
+            },
+            4,
+            Box::new(SnapshotLru),
+        );
+        // App 0 cached on hosts 2 and 3; host 3 is fuller.
+        snaps.ready(0, 2, StartKind::RemoteRestore, false);
+        snaps.ready(0, 3, StartKind::RemoteRestore, false);
+        hosts.alloc(3, 500);
+        let mut p = SnapshotLocality::new(Box::new(FirstFit), 64);
+        assert_eq!(p.place_near(&hosts, &snaps, 0, 100), Some(2));
+        // Host 2 full: host 3 still has room.
+        hosts.alloc(2, 1000);
+        assert_eq!(p.place_near(&hosts, &snaps, 0, 100), Some(3));
+        // Neither has room for 600 MB: first-fit falls back to host 0.
+        assert_eq!(p.place_near(&hosts, &snaps, 0, 600), Some(0));
+        // App 1 cached nowhere: the fallback.
+        assert_eq!(p.place_near(&hosts, &snaps, 1, 100), Some(0));
+        // Probing one host only sees the first in the index.
+        let mut one = SnapshotLocality::new(Box::new(FirstFit), 1);
+        let first = snaps.hosts_with(0)[0];
+        let got = one.place_near(&hosts, &snaps, 0, 100);
+        assert_eq!(got, if first == 3 { Some(3) } else { Some(0) });
+    }
+}

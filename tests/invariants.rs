@@ -1,7 +1,9 @@
 //! Invariants over random small scenarios (proptest): host memory never
 //! exceeds capacity and the platform's bookkeeping stays consistent after
 //! every event (checked by `sim::run_checked`), every invocation ends
-//! exactly once, and the counters add up.
+//! exactly once, and the counters add up. The scenarios mix per-instance
+//! concurrency, concurrency limits (rejecting or holding) and snapshots
+//! with small caches, so every path of the platform core is exercised.
 
 mod common;
 
@@ -15,6 +17,44 @@ struct Fn {
     exec_ms: u32,
     init_ms: u32,
     app: Option<usize>,
+    /// Per-instance concurrency of a standalone function.
+    concurrency: u32,
+    max_concurrency: Option<u32>,
+}
+
+/// The scenario-wide switches of the new features.
+#[derive(Debug, Clone)]
+struct Extras {
+    app_concurrency: [u32; 2],
+    global_limit: Option<u32>,
+    hold: bool,
+    snapshots: bool,
+    remote: bool,
+    cache_mb: u32,
+    locality: bool,
+}
+
+fn extras_strategy() -> impl Strategy<Value = Extras> {
+    (
+        (1u32..4, 1u32..4),
+        proptest::option::of(1u32..12),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        0u32..800,
+        any::<bool>(),
+    )
+        .prop_map(
+            |((k0, k1), global_limit, hold, snapshots, remote, cache_mb, locality)| Extras {
+                app_concurrency: [k0, k1],
+                global_limit,
+                hold,
+                snapshots,
+                remote,
+                cache_mb,
+                locality,
+            },
+        )
 }
 
 fn fn_strategy() -> impl Strategy<Value = Fn> {
@@ -24,14 +64,20 @@ fn fn_strategy() -> impl Strategy<Value = Fn> {
         1u32..3000,
         0u32..2000,
         proptest::option::of(0usize..2),
+        1u32..4,
+        proptest::option::of(1u32..5),
     )
-        .prop_map(|(memory_mb, rate_per_min, exec_ms, init_ms, app)| Fn {
-            memory_mb,
-            rate_per_min,
-            exec_ms,
-            init_ms,
-            app,
-        })
+        .prop_map(
+            |(memory_mb, rate_per_min, exec_ms, init_ms, app, concurrency, max_concurrency)| Fn {
+                memory_mb,
+                rate_per_min,
+                exec_ms,
+                init_ms,
+                app,
+                concurrency,
+                max_concurrency,
+            },
+        )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -44,6 +90,7 @@ fn scenario_text(
     timeout_s: u32,
     evict: bool,
     fns: &[Fn],
+    x: &Extras,
 ) -> String {
     let mut t = format!(
         "name = \"prop\"\nseed = {seed}\nduration = \"300s\"\n\
@@ -53,10 +100,28 @@ fn scenario_text(
          [eviction]\nkind = \"{}\"\n",
         if evict { "lru" } else { "none" }
     );
+    t += &format!(
+        "[limits]\nthrottle = \"{}\"\n",
+        if x.hold { "queue" } else { "reject" }
+    );
+    if let Some(g) = x.global_limit {
+        t += &format!("max_concurrency = {g}\n");
+    }
+    if x.snapshots {
+        t += &format!(
+            "[snapshots]\nenabled = true\nremote = {}\ncache_mb = {}\nrestore = {{ dist = \"constant\", value = \"20ms\" }}\n",
+            x.remote, x.cache_mb
+        );
+    }
+    if x.locality {
+        t += "[placement]\nkind = \"snapshot-locality\"\n";
+    }
     for a in 0..2 {
         t += &format!(
-            "[[apps]]\nname = \"app{a}\"\nmemory_mb = {}\ninit = {{ dist = \"exponential\", mean = \"{}ms\" }}\n",
+            "[[apps]]\nname = \"app{a}\"\nmemory_mb = {}\nstate_mb = {}\nconcurrency = {}\ninit = {{ dist = \"exponential\", mean = \"{}ms\" }}\n",
             100 + 150 * a,
+            50 * a,
+            x.app_concurrency[a],
             300 + 400 * a
         );
     }
@@ -66,11 +131,15 @@ fn scenario_text(
             Some(a) => t += &format!("app = \"app{a}\"\n"),
             None => {
                 t += &format!(
-                    "memory_mb = {}\ninit = {{ dist = \"constant\", value = \"{}ms\" }}\n",
+                    "memory_mb = {}\nconcurrency = {}\ninit = {{ dist = \"constant\", value = \"{}ms\" }}\n",
                     f.memory_mb.min(host_mb),
+                    f.concurrency,
                     f.init_ms
                 )
             }
+        }
+        if let Some(m) = f.max_concurrency {
+            t += &format!("max_concurrency = {m}\n");
         }
         t += &format!(
             "exec = {{ dist = \"exponential\", mean = \"{}ms\" }}\narrivals = {{ kind = \"poisson\", rate = \"{}/min\" }}\n",
@@ -93,20 +162,40 @@ proptest! {
         timeout_s in 1u32..20,
         evict in any::<bool>(),
         fns in proptest::collection::vec(fn_strategy(), 1..6),
+        x in extras_strategy(),
     ) {
-        let text = scenario_text(seed, hosts, host_mb, ttl_s, qlen, timeout_s, evict, &fns);
+        let text = scenario_text(seed, hosts, host_mb, ttl_s, qlen, timeout_s, evict, &fns, &x);
         let s = scenario(&text);
         // run() checks the platform invariants after every event.
         let r = run(&s, 0);
         let c = &r.metrics.counters;
         prop_assert_eq!(c.arrivals, c.completed + c.rejected(), "ends exactly once\n{}", text);
         prop_assert_eq!(c.completed, c.cold + c.warm);
-        prop_assert_eq!(c.instances_started, c.cold, "one start per cold invocation");
+        // Each start serves at least one cold invocation; with concurrency
+        // 1 exactly one.
+        prop_assert!(c.instances_started <= c.cold);
+        let single = x.app_concurrency == [1, 1] && fns.iter().all(|f| f.concurrency == 1 || f.app.is_some());
+        if single {
+            prop_assert_eq!(c.instances_started, c.cold, "one start per cold invocation");
+        }
+        prop_assert_eq!(c.cold, c.cold_by_kind.iter().sum::<u64>());
+        prop_assert_eq!(c.instances_started, c.starts_by_kind.iter().sum::<u64>());
+        if !x.snapshots {
+            prop_assert_eq!(c.starts_by_kind[0], c.instances_started, "only full inits");
+        }
+        if !x.snapshots || !x.remote {
+            prop_assert_eq!(c.starts_by_kind[2], 0, "no remote restores without a store");
+        }
+        if x.hold {
+            prop_assert_eq!(c.rejected_throttled, 0);
+        } else {
+            prop_assert_eq!(c.throttled, 0);
+        }
         prop_assert_eq!(
             c.instances_started,
             c.evicted_keepalive + c.evicted_pressure + r.instances_alive
         );
-        prop_assert!(c.queued >= c.rejected_timeout);
+        prop_assert!(c.queued + c.throttled >= c.rejected_timeout);
         if !evict {
             prop_assert_eq!(c.evicted_pressure, 0);
         }

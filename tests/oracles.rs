@@ -323,3 +323,158 @@ arrivals = { kind = "poisson", rate = "3/s" }
         0
     );
 }
+
+/// Runs a limit scenario's replicates and returns the mean and standard
+/// error of `num / arrivals`.
+fn fraction(s: &coldsim::scenario::Scenario, num: &str, reps: u64) -> (f64, f64) {
+    let p: Vec<f64> = (0..reps)
+        .map(|rep| {
+            let row = summary_row(s, rep, &run_fast(s, rep));
+            get(&row, num) / get(&row, "arrivals")
+        })
+        .collect();
+    mean_se(&p)
+}
+
+/// M/G/c/c through a concurrency cap: a function limited to c concurrent
+/// invocations (Lambda's reserved concurrency), refused ones rejected, with
+/// c provisioned (warm) instances on a host with room to spare. Rejection
+/// probability = Erlang-B(c, l E[S]) for any service distribution
+/// (lognormal here).
+#[test]
+fn concurrency_cap_rejection_is_erlang_b() {
+    let (c, rate, mean_s) = (6u32, 8.0, 0.5);
+    let text = format!(
+        r#"
+name = "oracle-cap-erlang-b"
+seed = 31
+duration = "30000s"
+[hosts]
+count = 2
+memory_mb = 4096
+[keepalive]
+kind = "fixed"
+ttl = "100d"
+[limits]
+throttle = "reject"
+[[functions]]
+name = "f"
+memory_mb = 128
+min_instances = {c}
+max_concurrency = {c}
+init = {{ dist = "constant", value = "0s" }}
+exec = {{ dist = "lognormal", mean = "{ms}ms", sd = "700ms" }}
+arrivals = {{ kind = "poisson", rate = "{rate}/s" }}
+"#,
+        ms = (mean_s * 1000.0) as u64
+    );
+    let s = scenario(&text);
+    let exact = erlang_b(c, rate * mean_s);
+    let (m, se) = fraction(&s, "rejected_throttled", 6);
+    assert!(
+        (m - exact).abs() < 4.0 * se,
+        "rejection {m:.5}, Erlang-B({c}, {}) = {exact:.5}, se {se:.5} (seed 31)",
+        rate * mean_s
+    );
+    // Every rejection is a throttle: memory never ran out.
+    let row = summary_row(&s, 0, &run_fast(&s, 0));
+    assert_eq!(get(&row, "rejected"), get(&row, "rejected_throttled"));
+}
+
+/// The same loss system built from instances that serve several
+/// invocations each: 2 provisioned instances of concurrency 4 behind a
+/// global limit of 8 are 8 servers, so rejection = Erlang-B(8, l E[S]).
+#[test]
+fn global_cap_over_multi_slot_instances_is_erlang_b() {
+    let (c, rate, mean_s) = (8u32, 12.0, 0.5);
+    let text = format!(
+        r#"
+name = "oracle-global-erlang-b"
+seed = 37
+duration = "30000s"
+[hosts]
+count = 1
+memory_mb = 4096
+[keepalive]
+kind = "fixed"
+ttl = "100d"
+[limits]
+max_concurrency = {c}
+[[apps]]
+name = "svc"
+memory_mb = 512
+concurrency = 4
+min_instances = 2
+init = {{ dist = "constant", value = "0s" }}
+[[functions]]
+name = "f"
+app = "svc"
+exec = {{ dist = "gamma", shape = 2.0, mean = "{ms}ms" }}
+arrivals = {{ kind = "poisson", rate = "{rate}/s" }}
+"#,
+        ms = (mean_s * 1000.0) as u64
+    );
+    let s = scenario(&text);
+    let exact = erlang_b(c, rate * mean_s);
+    let (m, se) = fraction(&s, "rejected_throttled", 6);
+    assert!(
+        (m - exact).abs() < 4.0 * se,
+        "rejection {m:.5}, Erlang-B({c}, {}) = {exact:.5}, se {se:.5} (seed 37)",
+        rate * mean_s
+    );
+    // No third instance was ever needed: 8 slots on 2 instances.
+    let row = summary_row(&s, 0, &run_fast(&s, 0));
+    assert_eq!(get(&row, "instances_started"), 2.0);
+    // Little's law over invocations (not instances) with the carried load.
+    let carried = rate * mean_s * (1.0 - exact);
+    let running = get(&row, "mean_running_invocations");
+    assert!(
+        (running - carried).abs() / carried < 0.02,
+        "mean running {running:.4}, carried load {carried:.4}"
+    );
+}
+
+/// M/M/c through a cap that holds instead of rejecting: the probability
+/// that an arrival is held is Erlang-C(c, l E[S]).
+#[test]
+fn held_by_a_cap_with_erlang_c_probability() {
+    let (c, rate, mean_s) = (4u32, 5.0, 0.6);
+    let text = format!(
+        r#"
+name = "oracle-cap-erlang-c"
+seed = 41
+duration = "30000s"
+[hosts]
+count = 1
+memory_mb = 4096
+[queue]
+max_len = 4000000000
+timeout = "100d"
+[keepalive]
+kind = "fixed"
+ttl = "100d"
+[limits]
+throttle = "queue"
+[[functions]]
+name = "f"
+memory_mb = 128
+min_instances = {c}
+max_concurrency = {c}
+init = {{ dist = "constant", value = "0s" }}
+exec = {{ dist = "exponential", mean = "{ms}ms" }}
+arrivals = {{ kind = "poisson", rate = "{rate}/s" }}
+"#,
+        ms = (mean_s * 1000.0) as u64
+    );
+    let s = scenario(&text);
+    let exact = erlang_c(c, rate * mean_s);
+    let (m, se) = fraction(&s, "throttled", 6);
+    assert!(
+        (m - exact).abs() < 4.0 * se,
+        "P(held) {m:.5}, Erlang-C({c}, {}) = {exact:.5}, se {se:.5} (seed 41)",
+        rate * mean_s
+    );
+    let row = summary_row(&s, 0, &run_fast(&s, 0));
+    assert_eq!(get(&row, "rejected"), 0.0);
+    assert_eq!(get(&row, "instances_started"), c as f64);
+}

@@ -1329,6 +1329,27 @@ impl Platform {
             self.order.pop_front();
             self.app_queue[app as usize].pop_front();
             self.gauges.queued -= 1;
+            if self.multi {
+                self.fill_from_queue(app, now, out);
+            }
+        }
+    }
+
+    /// Gives the app's queued invocations the free slots of its busy or
+    /// starting instances (a new instance with concurrency > 1 has some):
+    /// they need no memory, so they do not wait behind other apps.
+    fn fill_from_queue(&mut self, app: u32, now: SimTime, out: &mut Vec<Action>) {
+        loop {
+            let spare = self.app_idle[app as usize].spare;
+            if spare == NIL {
+                break;
+            }
+            let Some(w) = self.app_queue[app as usize].pop_front() else {
+                break;
+            };
+            // Its entry in `order` is now stale and skipped later.
+            self.gauges.queued -= 1;
+            self.attach(spare, w.inv, now, out);
         }
     }
 

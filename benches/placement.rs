@@ -13,12 +13,20 @@
 //! tables, left unchanged (stateful policies still advance their cursor or
 //! random stream).
 //!
+//! Every decision goes through `Placement::place_near` with a snapshot
+//! index in which each of the 1,000 apps is cached on 8 random hosts, so
+//! `snapshot-locality` (first-fit fallback) is measured as a platform with
+//! snapshots on calls it; for the other policies `place_near` is `place`.
+//!
 //! Run: `cargo bench --bench placement`.
 
 use coldsim::engine::{RngStream, Streams};
 use coldsim::platform::hosts::Hosts;
+use coldsim::platform::{SnapshotConfig, Snapshots, StartKind};
 use coldsim::policy;
+use coldsim::policy::snapshot_lru::SnapshotLru;
 use coldsim::scenario::PlacementCfg;
+use coldsim::scenario::state::SnapshotCreate;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::Duration;
@@ -46,6 +54,31 @@ fn filled(n: usize) -> Hosts {
     h
 }
 
+/// A snapshot index over `n` hosts: each of 1,000 apps cached on 8 random
+/// hosts (caches large enough to hold them all).
+fn snapshots(n: usize) -> Snapshots {
+    let mut rng = RngStream::from_seed_u64(7 + n as u64);
+    let mut s = Snapshots::new(
+        SnapshotConfig {
+            create: SnapshotCreate::AtDeploy,
+            remote: true,
+            cache_mb: u64::MAX / 4,
+            app_snapshot_mb: (0..1000).map(|a| SIZES_MB[a % SIZES_MB.len()]).collect(),
+            slowdown_ppm: 1_000_000,
+            slowdown_invocations: 0,
+        },
+        n,
+        Box::new(SnapshotLru),
+    );
+    for app in 0..1000u32 {
+        for _ in 0..8 {
+            let host = (rng.next_u64() % n as u64) as u32;
+            s.ready(app, host, StartKind::RemoteRestore, false);
+        }
+    }
+    s
+}
+
 fn policies() -> Vec<(&'static str, PlacementCfg)> {
     vec![
         ("first-fit", PlacementCfg::FirstFit),
@@ -59,6 +92,13 @@ fn policies() -> Vec<(&'static str, PlacementCfg)> {
             PlacementCfg::ConsistentHash {
                 epsilon: 0.25,
                 probes: 32,
+            },
+        ),
+        (
+            "snapshot-locality",
+            PlacementCfg::SnapshotLocality {
+                fallback: Box::new(PlacementCfg::FirstFit),
+                probes: 64,
             },
         ),
     ]
@@ -84,6 +124,7 @@ fn placement(c: &mut Criterion) {
     let apps = apps();
     for n in [10usize, 1_000, 100_000] {
         let base = filled(n);
+        let snaps = snapshots(n);
         let streams = Streams::new(1, 0);
         for (name, cfg) in policies() {
             let mut hosts = base.clone();
@@ -91,7 +132,7 @@ fn placement(c: &mut Criterion) {
             g.bench_with_input(BenchmarkId::new(name, n), &n, |b, _| {
                 b.iter(|| {
                     for &(app, mb) in &apps {
-                        if let Some(h) = p.place(&hosts, app, mb) {
+                        if let Some(h) = p.place_near(&hosts, &snaps, app, mb) {
                             hosts.alloc(h, mb);
                             hosts.mark_idle(h, mb);
                             hosts.release_idle(h, mb);
@@ -114,13 +155,14 @@ fn decide(c: &mut Criterion) {
     let apps = apps();
     for n in [10usize, 1_000, 100_000] {
         let hosts = filled(n);
+        let snaps = snapshots(n);
         let streams = Streams::new(1, 0);
         for (name, cfg) in policies() {
             let mut p = policy::placement(&cfg, &streams, n);
             g.bench_with_input(BenchmarkId::new(name, n), &n, |b, _| {
                 b.iter(|| {
                     for &(app, mb) in &apps {
-                        black_box(p.place(&hosts, app, mb));
+                        black_box(p.place_near(&hosts, &snaps, app, mb));
                     }
                 })
             });

@@ -160,7 +160,7 @@ impl Spans {
     }
 
     /// Records an invocation; true if it went to `direct` (warm, no wait).
-    #[inline]
+    #[inline(always)]
     fn record(&mut self, c: &Completion) -> bool {
         let queue = c.dispatched.since(c.inv.arrival).as_nanos();
         let start = c.exec_start.since(c.dispatched).as_nanos();
@@ -333,24 +333,33 @@ impl Metrics {
         self.counters.completed += 1;
         let f = &mut self.per_fn[c.inv.function as usize];
         f.counts.completed += 1;
-        let latency = c.end.since(c.inv.arrival).as_nanos();
         f.spans.record(c);
         let direct = self.overall.record(c);
         if let Some(kind) = c.start {
-            let k = kind.index();
-            self.counters.cold += 1;
-            self.counters.cold_by_kind[k] += 1;
-            f.counts.cold += 1;
-            f.counts.cold_by_kind[k] += 1;
-            self.latency_cold.record(latency);
-            self.latency_by_kind[k].record(latency);
-            self.start_by_kind[k].record(c.exec_start.since(c.dispatched).as_nanos());
+            self.complete_cold(c, kind);
         } else {
+            let latency = c.end.since(c.inv.arrival).as_nanos();
             self.counters.warm += 1;
             if !direct {
                 self.latency_warm.record(latency);
             }
         }
+    }
+
+    /// The cold-start part of [`Metrics::complete`], out of the warm path.
+    #[cold]
+    #[inline(never)]
+    fn complete_cold(&mut self, c: &Completion, kind: StartKind) {
+        let k = kind.index();
+        let latency = c.end.since(c.inv.arrival).as_nanos();
+        let f = &mut self.per_fn[c.inv.function as usize];
+        f.counts.cold += 1;
+        f.counts.cold_by_kind[k] += 1;
+        self.counters.cold += 1;
+        self.counters.cold_by_kind[k] += 1;
+        self.latency_cold.record(latency);
+        self.latency_by_kind[k].record(latency);
+        self.start_by_kind[k].record(c.exec_start.since(c.dispatched).as_nanos());
     }
 
     #[inline]

@@ -855,23 +855,61 @@ impl Platform {
     /// instance is ready.
     #[inline]
     fn attach(&mut self, slot: u32, inv: Invocation, now: SimTime, out: &mut Vec<Action>) {
-        let (app, state, kind) = {
+        let (app, state) = {
             let i = &self.insts[slot as usize];
-            (i.app, i.state, i.kind)
+            (i.app, i.state)
         };
         if self.eviction_ranks {
             self.eviction.on_use(app, now);
         }
-        let starting = state == State::Starting;
+        if state == State::Starting {
+            self.attach_pending(slot, inv, now);
+        } else {
+            let j = self.new_job(inv, now, None);
+            let mb = self.cfg.app_memory_mb[app as usize];
+            let inst = &mut self.insts[slot as usize];
+            inst.active += 1;
+            if inst.prewarmed {
+                inst.prewarmed = false;
+                out.push(Action::PrewarmUsed { app });
+            }
+            if state == State::Idle {
+                inst.state = State::Busy;
+                let g = &mut self.gauges;
+                g.idle -= 1;
+                g.idle_mb -= mb;
+                g.busy += 1;
+                g.busy_mb += mb;
+            }
+            self.execute(slot, j, now, out);
+        }
+        if self.multi {
+            self.update_spare(slot);
+        }
+    }
+
+    /// Gives `inv` a slot of a starting instance: it waits for the start.
+    fn attach_pending(&mut self, slot: u32, inv: Invocation, now: SimTime) {
+        let kind = self.insts[slot as usize].kind;
+        let j = self.new_job(inv, now, Some(kind));
+        let inst = &mut self.insts[slot as usize];
+        inst.active += 1;
+        self.jobs[j as usize].next = inst.pending;
+        inst.pending = j;
+    }
+
+    /// A job for `inv`, dispatched now.
+    #[inline]
+    fn new_job(&mut self, inv: Invocation, now: SimTime, start: Option<StartKind>) -> u32 {
         let job = Job {
             inv,
             dispatched: now,
             exec_start: now,
-            start: if starting { Some(kind) } else { None },
+            start,
             next: NIL,
             live: true,
         };
-        let j = match self.free_jobs.pop() {
+        match self.free_jobs.pop() {
             Some(j) => {
                 self.jobs[j as usize] = job;
                 j
@@ -880,24 +918,6 @@ impl Platform {
                 self.jobs.push(job);
                 (self.jobs.len() - 1) as u32
             }
-        };
-        let inst = &mut self.insts[slot as usize];
-        inst.active += 1;
-        if starting {
-            self.jobs[j as usize].next = inst.pending;
-            inst.pending = j;
-        } else {
-            if inst.prewarmed {
-                inst.prewarmed = false;
-                out.push(Action::PrewarmUsed { app });
-            }
-            if state == State::Idle {
-                self.set_state(slot, State::Busy);
-            }
-            self.execute(slot, j, now, out);
-        }
-        if self.multi {
-            self.update_spare(slot);
         }
     }
 
@@ -908,14 +928,8 @@ impl Platform {
         let job = &mut self.jobs[j as usize];
         job.exec_start = now;
         let mut exec = job.inv.exec;
-        let inst = &mut self.insts[slot as usize];
-        if inst.slowed_left > 0 {
-            inst.slowed_left -= 1;
-            if let Some(s) = &self.snapshots {
-                let ppm = s.config().slowdown_ppm as u128;
-                let v = (exec.as_nanos() as u128 * ppm).div_ceil(1_000_000);
-                exec = SimDuration::from_nanos(v.min(u64::MAX as u128) as u64);
-            }
+        if self.insts[slot as usize].slowed_left > 0 {
+            exec = self.slowed(slot, exec);
         }
         self.gauges.running += 1;
         out.push(Action::Execute {
@@ -923,6 +937,21 @@ impl Platform {
             job: j,
             exec,
         });
+    }
+
+    /// `exec` stretched by the restore slow-down (one fewer left).
+    #[cold]
+    fn slowed(&mut self, slot: u32, exec: SimDuration) -> SimDuration {
+        let inst = &mut self.insts[slot as usize];
+        inst.slowed_left -= 1;
+        match &self.snapshots {
+            Some(s) => {
+                let ppm = s.config().slowdown_ppm as u128;
+                let v = (exec.as_nanos() as u128 * ppm).div_ceil(1_000_000);
+                SimDuration::from_nanos(v.min(u64::MAX as u128) as u64)
+            }
+            None => exec,
+        }
     }
 
     /// Puts the instance in its app's list of instances with a free slot,
@@ -972,9 +1001,10 @@ impl Platform {
     /// idle.
     fn finish(&mut self, slot: u32, j: u32, now: SimTime, out: &mut Vec<Action>) {
         let app = self.insts[slot as usize].app;
-        let job = self.jobs[j as usize];
+        let job = &mut self.jobs[j as usize];
         debug_assert!(job.live);
-        self.jobs[j as usize].live = false;
+        job.live = false;
+        let job = *job;
         self.free_jobs.push(j);
         self.insts[slot as usize].active -= 1;
         self.gauges.running -= 1;
@@ -1004,7 +1034,9 @@ impl Platform {
         } else {
             self.idle_decision(slot, app, now, out);
         }
-        self.drain_queue(now, out);
+        if self.gauges.queued > 0 {
+            self.drain_queue(now, out);
+        }
         if let Some(inv) = admitted {
             let a = self.cfg.fn_app[inv.function as usize];
             self.dispatch(a, inv, now, out);

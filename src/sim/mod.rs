@@ -353,8 +353,10 @@ fn perform(
     metrics: &mut Metrics,
     costs: &mut StartCosts,
 ) {
-    for a in out.drain(..) {
-        match a {
+    // By reference, then cleared: moving each action out of a drain
+    // copied it whole (about 20 more instructions per action).
+    for a in out.iter() {
+        match *a {
             Action::Start {
                 instance,
                 app,
@@ -396,4 +398,5 @@ fn perform(
             Action::Rejected { inv, reason } => metrics.reject(inv.function, reason),
         }
     }
+    out.clear();
 }

@@ -18,6 +18,9 @@ pub enum Error {
     /// Writing results failed.
     #[error("{path}: {msg}")]
     Output { path: String, msg: String },
+    /// The real executor (worker processes) failed or was misused.
+    #[error("executor: {0}")]
+    Exec(#[from] crate::executor::ExecError),
 }
 
 impl Error {
@@ -39,7 +42,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Input { .. } | Error::Usage(_) => 2,
-            Error::Output { .. } => 1,
+            Error::Output { .. } | Error::Exec(_) => 1,
         }
     }
 }

@@ -519,11 +519,19 @@ impl Executor {
             rx,
             env: self.env.clone(),
         };
-        let thread = std::thread::Builder::new()
+        let thread = match std::thread::Builder::new()
             .name(format!("coldsim-inst-{instance}"))
             .stack_size(256 * 1024)
             .spawn(move || instance::run(launch))
-            .map_err(io_err("cannot start an instance thread"))?;
+        {
+            Ok(t) => t,
+            Err(e) => {
+                if let Ok(mut r) = self.env.routes.lock() {
+                    r.remove(&token);
+                }
+                return Err(io_err("cannot start an instance thread")(e).into());
+            }
+        };
         if let StartKind::Fork { template } = kind {
             if let Some(t) = self.instances.get_mut(&template) {
                 t.live_forks += 1;

@@ -290,8 +290,16 @@ fn fit(points: &[(f64, f64)]) -> (f64, f64) {
     (my - b * mx, b)
 }
 
+/// `x` rounded to `digits` decimals (profiles print 0.1 us, not 1e-12 ms).
+fn round(x: f64, digits: i32) -> f64 {
+    let k = 10f64.powi(digits);
+    (x * k).round() / k
+}
+
 fn point(state_mb: u32, samples_ms: &[f64]) -> Point {
     let (median_ms, p10_ms, p90_ms, mad_ms) = spread(samples_ms);
+    let [median_ms, p10_ms, p90_ms, mad_ms] =
+        [median_ms, p10_ms, p90_ms, mad_ms].map(|x| round(x, 4));
     Point {
         state_mb,
         samples: samples_ms.len() as u32,
@@ -309,8 +317,8 @@ fn start_cost(points: Vec<Point>) -> StartCost {
         .collect();
     let (a, b) = fit(&xy);
     StartCost {
-        fixed_ms: a.max(0.0),
-        per_mb_ms: b.max(0.0),
+        fixed_ms: round(a.max(0.0), 4),
+        per_mb_ms: round(b.max(0.0), 6),
         points,
     }
 }
@@ -443,6 +451,8 @@ pub fn measure(
     }
     b.kill(id)?;
     let (median_us, p10_us, p90_us, mad_us) = spread(&d);
+    let [median_us, p10_us, p90_us, mad_us] =
+        [median_us, p10_us, p90_us, mad_us].map(|x| round(x, 2));
     progress(&format!(
         "dispatch round trip: median {median_us:.1} us (p10 {p10_us:.1}, p90 {p90_us:.1})"
     ));

@@ -18,9 +18,17 @@ pub enum Error {
     /// Writing results failed.
     #[error("{path}: {msg}")]
     Output { path: String, msg: String },
-    /// The real executor (worker processes) failed or was misused.
+    /// The real executor (worker processes) failed or was misused. (Not a
+    /// `#[source]`: the message already includes it, and a chain would
+    /// print it twice.)
     #[error("executor: {0}")]
-    Exec(#[from] crate::executor::ExecError),
+    Exec(crate::executor::ExecError),
+}
+
+impl From<crate::executor::ExecError> for Error {
+    fn from(e: crate::executor::ExecError) -> Self {
+        Error::Exec(e)
+    }
 }
 
 impl Error {

@@ -249,6 +249,37 @@ fn forks_share_the_template_state_and_survive_its_retirement() {
 }
 
 #[test]
+fn a_second_kill_of_a_template_takes_its_forks_along() {
+    let mut ex = executor();
+    let spec = WorkerSpec::new(2, 8);
+    let t = start(&mut ex, 1, StartKind::Template, spec);
+    let f = start(
+        &mut ex,
+        2,
+        StartKind::Fork {
+            template: InstanceId(1),
+        },
+        spec,
+    );
+    ex.kill(InstanceId(1)).unwrap(); // retire: the fork lives on
+    invoke_ok(&mut ex, 2, 1, Request::cpu(Duration::from_millis(1)));
+    ex.kill(InstanceId(1)).unwrap(); // SIGKILL
+    let mut causes = Vec::new();
+    for _ in 0..2 {
+        match next(&mut ex, 20) {
+            ExecEvent::Exited {
+                instance, cause, ..
+            } => causes.push((instance.0, cause)),
+            ev => panic!("{ev:?}"),
+        }
+    }
+    causes.sort_by_key(|c| c.0);
+    assert_eq!(causes, [(1, Cause::Killed), (2, Cause::TemplateGone)]);
+    assert!(gone_within(t, 5) && gone_within(f, 5));
+    assert_eq!(ex.live(), 0);
+}
+
+#[test]
 fn a_crash_fails_the_invocation_and_the_executor_keeps_working() {
     let mut ex = executor();
     let spec = WorkerSpec::new(2, 5);

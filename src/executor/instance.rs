@@ -166,12 +166,23 @@ struct Inst {
     phase: Phase,
     start_deadline: Instant,
     kill_asked: bool,
+    /// Fork: the template has died (so this fork dies of its parent-death
+    /// signal).
+    template_gone: bool,
     /// Template: forks asked before ready.
     fork_queue: Vec<(u64, Sender<Input>)>,
     /// Template: forks asked, not yet answered.
     fork_pending: HashMap<u64, Sender<Input>>,
     /// Template: every fork made, told if the template dies.
     fork_children: Vec<Sender<Input>>,
+}
+
+/// `t + d`, or a century after `t` if that overflows (a timeout of
+/// `Duration::MAX` means "never").
+fn after(t: Instant, d: Duration) -> Instant {
+    t.checked_add(d)
+        .or_else(|| t.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+        .unwrap_or(t)
 }
 
 /// The thread body of one instance.
@@ -189,8 +200,9 @@ pub(crate) fn run(l: Launch) {
         conn: None,
         reader: None,
         phase: Phase::Starting,
-        start_deadline: Instant::now() + l.spec.ready_timeout,
+        start_deadline: after(Instant::now(), l.spec.ready_timeout),
         kill_asked: false,
+        template_gone: false,
         fork_queue: Vec::new(),
         fork_pending: HashMap::new(),
         fork_children: Vec::new(),
@@ -282,6 +294,9 @@ impl Inst {
                 if matches!(self.phase, Phase::Retiring) {
                     return Some(self.end(Cause::Killed));
                 }
+                if self.template_gone {
+                    return Some(self.end(Cause::TemplateGone));
+                }
                 let how = self.reap_crashed();
                 Some(self.end(Cause::Crashed(how)))
             }
@@ -298,7 +313,7 @@ impl Inst {
                     io_bound: req.io_bound,
                     fault: req.fault,
                 };
-                let deadline = sent + req.timeout;
+                let deadline = after(sent, req.timeout);
                 if !matches!(self.phase, Phase::Idle) {
                     // The executor only sends to idle instances; anything
                     // else is a bug, which ends the instance cleanly.
@@ -360,6 +375,7 @@ impl Inst {
                 if self.conn.is_none() {
                     Some(self.end(Cause::TemplateGone))
                 } else {
+                    self.template_gone = true;
                     None
                 }
             }

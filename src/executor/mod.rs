@@ -228,7 +228,8 @@ pub enum Cause {
     Protocol(String),
     /// The process could not be started (spawn or fork failed).
     Spawn(String),
-    /// The template of a fork died before the fork connected.
+    /// The template of a fork was killed, and the fork with it (or before
+    /// it connected).
     TemplateGone,
 }
 

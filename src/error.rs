@@ -18,6 +18,17 @@ pub enum Error {
     /// Writing results failed.
     #[error("{path}: {msg}")]
     Output { path: String, msg: String },
+    /// The real executor (worker processes) failed or was misused. (Not a
+    /// `#[source]`: the message already includes it, and a chain would
+    /// print it twice.)
+    #[error("executor: {0}")]
+    Exec(crate::executor::ExecError),
+}
+
+impl From<crate::executor::ExecError> for Error {
+    fn from(e: crate::executor::ExecError) -> Self {
+        Error::Exec(e)
+    }
 }
 
 impl Error {
@@ -39,7 +50,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Input { .. } | Error::Usage(_) => 2,
-            Error::Output { .. } => 1,
+            Error::Output { .. } | Error::Exec(_) => 1,
         }
     }
 }

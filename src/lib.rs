@@ -23,6 +23,10 @@
 //!   rayon) into a results folder.
 //! * [`time`]: integer-nanosecond time and the human units of scenario
 //!   files.
+//! * [`executor`]: the real executor's process layer: worker processes
+//!   that build real state, fork from templates, serve invocations over a
+//!   socket with verified checksums, and calibration of their costs
+//!   (Linux only).
 //!
 //! Determinism is a contract: the same scenario and seed give byte-identical
 //! CSV files, whatever the thread count; see `engine` for the ordering and
@@ -30,6 +34,7 @@
 
 pub mod engine;
 pub mod error;
+pub mod executor;
 pub mod metrics;
 pub mod platform;
 pub mod policy;

@@ -14,7 +14,8 @@ Examples:
   coldsim                                   run the built-in default scenario
   coldsim run scenarios/keepalive-ttl.toml  run a scenario (a sweep runs every point)
   coldsim run my.toml --seed 7 --out results/my-seed7 --force
-  coldsim check my.toml                     validate and print it with every default filled in";
+  coldsim check my.toml                     validate and print it with every default filled in
+  coldsim calibrate --quick --out profile.toml   measure real start costs on this machine";
 
 /// coldsim: a deterministic simulator of serverless cold starts, keep-alive
 /// and placement.
@@ -54,6 +55,22 @@ enum Cmd {
         /// The scenario file (TOML).
         scenario: PathBuf,
     },
+    /// Measure real start costs (cold, fork, warm) and the dispatch round
+    /// trip on this machine, and write a calibration profile (TOML).
+    Calibrate {
+        /// Fewer sizes (up to 64 MiB) and samples: about 2 s instead of 10 s.
+        #[arg(long)]
+        quick: bool,
+        /// The profile file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// A worker process of the real executor (started by the executor only).
+    #[command(hide = true)]
+    Worker(coldsim::executor::worker::WorkerArgs),
+    /// Runs an executor with a few workers and waits to be killed (tests).
+    #[command(hide = true)]
+    ExecutorSelftest(coldsim::executor::selftest::SelftestArgs),
 }
 
 fn main() -> ExitCode {
@@ -151,6 +168,18 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
             );
             print!("{}", scenario::to_toml(&sf.base));
         }
+        Some(Cmd::Calibrate { quick, out }) => {
+            use coldsim::executor::{ExecutorConfig, calibrate};
+            let opts = calibrate::CalibrateOptions {
+                quick,
+                out: out.clone(),
+                worker_bin: ExecutorConfig::current_exe()?.worker_bin,
+            };
+            calibrate::run(&opts, &mut |line| eprintln!("{line}"))?;
+            println!("profile written to {}", out.display());
+        }
+        Some(Cmd::Worker(args)) => coldsim::executor::worker::run(&args)?,
+        Some(Cmd::ExecutorSelftest(args)) => coldsim::executor::selftest::run(&args)?,
     }
     Ok(())
 }

@@ -1,0 +1,663 @@
+//! `coldsim calibrate [--quick] --out profile.toml`: measures what starts
+//! cost on this machine, with real workers, and writes a profile a scenario
+//! can use.
+//!
+//! # What is measured
+//!
+//! For each state size (0, 16, 64, 128, 256 and 512 MiB; `--quick`: 0, 16
+//! and 64 MiB), each a number of times (9; `--quick`: 5):
+//!
+//! * **cold**: `start(Cold)` to `Ready`: spawn, exec, connect, build the
+//!   state;
+//! * **fork**: `start(Fork)` from a ready template of that size to `Ready`:
+//!   fork (page tables copied, pages shared), connect;
+//! * **warm**: `invoke` of a no-op on an idle worker to the moment the
+//!   worker begins the work (its own clock reading, which is the `Instant`
+//!   clock): the warm start a driver pays on top of the execution.
+//!
+//! and, once, the **dispatch** round trip: `invoke` of a no-op on an idle
+//! worker with no state to the `Done` event in the driver's hands (1,000
+//! times; `--quick`: 200).
+//!
+//! For each start kind the medians are fitted by least squares to
+//! `fixed_ms + per_mb_ms * state_mb`; both are clamped at 0 (a fit whose
+//! intercept comes out slightly negative means "no measurable fixed part").
+//! The spread of each point is given as the 10th and 90th percentiles and
+//! the median absolute deviation (MAD).
+//!
+//! # The profile (schema 1)
+//!
+//! ```toml
+//! schema = 1                        # this layout
+//! quick = false                     # measured with --quick
+//! [machine]
+//! cores = 2                         # available parallelism
+//! cpu_model = "AMD EPYC"            # /proc/cpuinfo "model name"
+//! kernel = "6.18.44"                # /proc/sys/kernel/osrelease
+//! date = "2026-03-01T12:00:00Z"     # UTC, when the measurement ended
+//! coldsim_version = "0.1.0"
+//! [cold]                            # likewise [fork] and [warm]
+//! fixed_ms = 1.9                    # fitted cost = fixed_ms + per_mb_ms * state_mb
+//! per_mb_ms = 0.41
+//! [[cold.points]]                   # one per size, sizes increasing
+//! state_mb = 0
+//! samples = 9
+//! median_ms = 1.8
+//! p10_ms = 1.7
+//! p90_ms = 2.2
+//! mad_ms = 0.1
+//! [dispatch]                        # no-op round trip, microseconds
+//! samples = 1000
+//! median_us = 45.0
+//! p10_us = 40.0
+//! p90_us = 60.0
+//! mad_us = 3.0
+//! ```
+//!
+//! [`CalibrationProfile::load`] reads and validates a profile, naming the
+//! file and the place (line and column, or key path) of any error.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    ExecError, ExecEvent, Executor, ExecutorConfig, InstanceId, JobId, Request, StartKind,
+    WorkerSpec,
+};
+use crate::error::{Error, Result};
+
+/// The schema version this code reads and writes.
+pub const SCHEMA: u32 = 1;
+
+/// A measured start-cost profile. See the module doc for the schema.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalibrationProfile {
+    pub schema: u32,
+    pub quick: bool,
+    pub machine: Machine,
+    pub cold: StartCost,
+    pub fork: StartCost,
+    pub warm: StartCost,
+    pub dispatch: Dispatch,
+}
+
+/// Where the profile was measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Machine {
+    pub cores: u32,
+    pub cpu_model: String,
+    pub kernel: String,
+    pub date: String,
+    pub coldsim_version: String,
+}
+
+/// One start kind: the fitted line and the measured points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartCost {
+    pub fixed_ms: f64,
+    pub per_mb_ms: f64,
+    pub points: Vec<Point>,
+}
+
+/// The samples at one state size.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Point {
+    pub state_mb: u32,
+    pub samples: u32,
+    pub median_ms: f64,
+    pub p10_ms: f64,
+    pub p90_ms: f64,
+    pub mad_ms: f64,
+}
+
+/// The no-op invocation round trip.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dispatch {
+    pub samples: u32,
+    pub median_us: f64,
+    pub p10_us: f64,
+    pub p90_us: f64,
+    pub mad_us: f64,
+}
+
+impl StartCost {
+    /// The fitted cost of a start with `state_mb` MiB of state.
+    pub fn predict(&self, state_mb: u32) -> Duration {
+        let ms = self.fixed_ms + self.per_mb_ms * f64::from(state_mb);
+        Duration::from_secs_f64(ms.max(0.0) / 1e3)
+    }
+}
+
+const HEADER: &str = "\
+# coldsim calibration profile (schema 1): start costs measured with real
+# worker processes by `coldsim calibrate`. Times in milliseconds (ms) or
+# microseconds (us); a start kind's cost is fixed_ms + per_mb_ms * state_mb,
+# fitted by least squares to the medians of its points. See
+# src/executor/calibrate.rs for the meaning of every key.
+";
+
+impl CalibrationProfile {
+    /// Reads and validates a profile file.
+    pub fn load(path: &Path) -> Result<CalibrationProfile> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::input(&origin, format!("cannot read profile: {e}")))?;
+        CalibrationProfile::parse_str(&text, &origin)
+    }
+
+    /// Parses and validates profile text; `origin` names it in errors.
+    pub fn parse_str(text: &str, origin: &str) -> Result<CalibrationProfile> {
+        let de = toml::Deserializer::parse(text)
+            .map_err(|e| crate::scenario::toml_error(text, origin, "", &e))?;
+        let p: CalibrationProfile = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            crate::scenario::toml_error(text, origin, &path, e.inner())
+        })?;
+        p.validate(origin)?;
+        Ok(p)
+    }
+
+    fn validate(&self, origin: &str) -> Result<()> {
+        let err = |path: String, msg: &str| Err(Error::input(format!("{origin}: {path}"), msg));
+        if self.schema != SCHEMA {
+            return err(
+                "schema".into(),
+                &format!(
+                    "expected {SCHEMA} (this coldsim reads schema {SCHEMA}), found {}",
+                    self.schema
+                ),
+            );
+        }
+        if self.machine.cores == 0 {
+            return err("machine.cores".into(), "expected at least 1");
+        }
+        for (name, c) in [
+            ("cold", &self.cold),
+            ("fork", &self.fork),
+            ("warm", &self.warm),
+        ] {
+            for (key, v) in [("fixed_ms", c.fixed_ms), ("per_mb_ms", c.per_mb_ms)] {
+                if !(v.is_finite() && v >= 0.0) {
+                    return err(format!("{name}.{key}"), "expected a finite number >= 0");
+                }
+            }
+            if c.points.is_empty() {
+                return err(format!("{name}.points"), "expected at least one point");
+            }
+            for (i, p) in c.points.iter().enumerate() {
+                let at = |k: &str| format!("{name}.points[{i}].{k}");
+                if i > 0 && p.state_mb <= c.points[i - 1].state_mb {
+                    return err(at("state_mb"), "expected sizes in increasing order");
+                }
+                if p.samples == 0 {
+                    return err(at("samples"), "expected at least 1");
+                }
+                for (k, v) in [
+                    ("median_ms", p.median_ms),
+                    ("p10_ms", p.p10_ms),
+                    ("p90_ms", p.p90_ms),
+                    ("mad_ms", p.mad_ms),
+                ] {
+                    if !(v.is_finite() && v >= 0.0) {
+                        return err(at(k), "expected a finite number >= 0");
+                    }
+                }
+                if !(p.p10_ms <= p.median_ms && p.median_ms <= p.p90_ms) {
+                    return err(at("median_ms"), "expected p10_ms <= median_ms <= p90_ms");
+                }
+            }
+        }
+        let d = &self.dispatch;
+        if d.samples == 0 {
+            return err("dispatch.samples".into(), "expected at least 1");
+        }
+        for (k, v) in [
+            ("median_us", d.median_us),
+            ("p10_us", d.p10_us),
+            ("p90_us", d.p90_us),
+            ("mad_us", d.mad_us),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return err(format!("dispatch.{k}"), "expected a finite number >= 0");
+            }
+        }
+        if !(d.p10_us <= d.median_us && d.median_us <= d.p90_us) {
+            return err(
+                "dispatch.median_us".into(),
+                "expected p10_us <= median_us <= p90_us",
+            );
+        }
+        Ok(())
+    }
+
+    /// The profile as TOML, with a header comment.
+    pub fn to_toml(&self) -> String {
+        let body = toml::to_string_pretty(self).unwrap_or_default();
+        format!("{HEADER}\n{body}")
+    }
+}
+
+/// How to calibrate.
+#[derive(Debug, Clone)]
+pub struct CalibrateOptions {
+    pub quick: bool,
+    pub out: PathBuf,
+    pub worker_bin: PathBuf,
+}
+
+/// Percentile by nearest rank of sorted samples.
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = (q * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+/// Median, p10, p90 and MAD of the samples.
+fn spread(samples: &[f64]) -> (f64, f64, f64, f64) {
+    let mut s = samples.to_vec();
+    s.sort_by(f64::total_cmp);
+    let med = percentile(&s, 0.5);
+    let mut dev: Vec<f64> = s.iter().map(|x| (x - med).abs()).collect();
+    dev.sort_by(f64::total_cmp);
+    (
+        med,
+        percentile(&s, 0.1),
+        percentile(&s, 0.9),
+        percentile(&dev, 0.5),
+    )
+}
+
+/// Least squares of `y = a + b x`; with one point, `a = y`, `b = 0`.
+fn fit(points: &[(f64, f64)]) -> (f64, f64) {
+    let n = points.len() as f64;
+    if points.is_empty() {
+        return (0.0, 0.0);
+    }
+    let mx = points.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = points.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxx: f64 = points.iter().map(|p| (p.0 - mx) * (p.0 - mx)).sum();
+    let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    let b = if sxx > 0.0 { sxy / sxx } else { 0.0 };
+    (my - b * mx, b)
+}
+
+/// `x` rounded to `digits` decimals (profiles print 0.1 us, not 1e-12 ms).
+fn round(x: f64, digits: i32) -> f64 {
+    let k = 10f64.powi(digits);
+    (x * k).round() / k
+}
+
+fn point(state_mb: u32, samples_ms: &[f64]) -> Point {
+    let (median_ms, p10_ms, p90_ms, mad_ms) = spread(samples_ms);
+    let [median_ms, p10_ms, p90_ms, mad_ms] =
+        [median_ms, p10_ms, p90_ms, mad_ms].map(|x| round(x, 4));
+    Point {
+        state_mb,
+        samples: samples_ms.len() as u32,
+        median_ms,
+        p10_ms,
+        p90_ms,
+        mad_ms,
+    }
+}
+
+fn start_cost(points: Vec<Point>) -> StartCost {
+    let xy: Vec<(f64, f64)> = points
+        .iter()
+        .map(|p| (f64::from(p.state_mb), p.median_ms))
+        .collect();
+    let (a, b) = fit(&xy);
+    StartCost {
+        fixed_ms: round(a.max(0.0), 4),
+        per_mb_ms: round(b.max(0.0), 6),
+        points,
+    }
+}
+
+/// A driver for measurements one at a time.
+struct Bench {
+    ex: Executor,
+    next_id: u64,
+    next_job: u64,
+}
+
+fn unexpected(what: &str, ev: Option<ExecEvent>) -> Error {
+    let msg = match ev {
+        Some(ev) => format!("calibrate: {what}: unexpected {ev:?}"),
+        None => format!("calibrate: {what}: no answer in 60 s"),
+    };
+    ExecError::Io {
+        what: msg,
+        err: std::io::ErrorKind::Other.into(),
+    }
+    .into()
+}
+
+impl Bench {
+    fn id(&mut self) -> InstanceId {
+        self.next_id += 1;
+        InstanceId(self.next_id)
+    }
+
+    /// Starts an instance and waits for its `Ready`; returns its id and the
+    /// start latency.
+    fn start(&mut self, kind: StartKind, spec: WorkerSpec) -> Result<(InstanceId, Duration)> {
+        let id = self.id();
+        let t0 = Instant::now();
+        self.ex.start(id, kind, spec)?;
+        let deadline = t0 + Duration::from_secs(60);
+        match self.ex.next_event(deadline) {
+            Some(ExecEvent::Ready { instance, at, .. }) if instance == id => {
+                Ok((id, at.saturating_duration_since(t0)))
+            }
+            ev => Err(unexpected("start", ev)),
+        }
+    }
+
+    fn kill(&mut self, id: InstanceId) -> Result<()> {
+        self.ex.kill(id)?;
+        match self.ex.next_event(Instant::now() + Duration::from_secs(60)) {
+            Some(ExecEvent::Exited { instance, .. }) if instance == id => Ok(()),
+            ev => Err(unexpected("kill", ev)),
+        }
+    }
+
+    /// A no-op invocation; returns (invoke to work start, invoke to Done in
+    /// hand).
+    fn noop(&mut self, id: InstanceId) -> Result<(Duration, Duration)> {
+        self.next_job += 1;
+        let t0 = Instant::now();
+        self.ex
+            .invoke(id, JobId(self.next_job), Request::cpu(Duration::ZERO))?;
+        match self.ex.next_event(t0 + Duration::from_secs(60)) {
+            Some(ExecEvent::Done { started, .. }) => Ok((
+                started.saturating_duration_since(t0),
+                Instant::now().saturating_duration_since(t0),
+            )),
+            ev => Err(unexpected("invoke", ev)),
+        }
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// Runs every measurement; `progress` hears one line per point.
+pub fn measure(
+    quick: bool,
+    worker_bin: &Path,
+    progress: &mut dyn FnMut(&str),
+) -> Result<CalibrationProfile> {
+    let sizes: &[u32] = if quick {
+        &[0, 16, 64]
+    } else {
+        &[0, 16, 64, 128, 256, 512]
+    };
+    let reps = if quick { 5 } else { 9 };
+    let dispatch_reps = if quick { 200 } else { 1000 };
+    let mut b = Bench {
+        ex: Executor::new(ExecutorConfig {
+            worker_bin: worker_bin.to_path_buf(),
+        })?,
+        next_id: 0,
+        next_job: 0,
+    };
+    let (mut cold, mut fork, mut warm) = (Vec::new(), Vec::new(), Vec::new());
+    for &mb in sizes {
+        let spec = WorkerSpec::new(mb, 0x5eed ^ u64::from(mb));
+        let mut c = Vec::new();
+        for _ in 0..reps {
+            let (id, d) = b.start(StartKind::Cold, spec)?;
+            c.push(ms(d));
+            b.kill(id)?;
+        }
+        let (template, _) = b.start(StartKind::Template, spec)?;
+        let mut f = Vec::new();
+        for _ in 0..reps {
+            let (id, d) = b.start(StartKind::Fork { template }, spec)?;
+            f.push(ms(d));
+            b.kill(id)?;
+        }
+        b.kill(template)?;
+        let (id, _) = b.start(StartKind::Cold, spec)?;
+        let mut w = Vec::new();
+        for _ in 0..reps * 3 {
+            w.push(ms(b.noop(id)?.0));
+        }
+        b.kill(id)?;
+        let (pc, pf, pw) = (point(mb, &c), point(mb, &f), point(mb, &w));
+        progress(&format!(
+            "{mb:>4} MiB: cold {:8.2} ms   fork {:7.2} ms   warm {:6.3} ms   (medians)",
+            pc.median_ms, pf.median_ms, pw.median_ms
+        ));
+        cold.push(pc);
+        fork.push(pf);
+        warm.push(pw);
+    }
+    let (id, _) = b.start(StartKind::Cold, WorkerSpec::new(0, 1))?;
+    let mut d = Vec::new();
+    for _ in 0..dispatch_reps {
+        d.push(b.noop(id)?.1.as_secs_f64() * 1e6);
+    }
+    b.kill(id)?;
+    let (median_us, p10_us, p90_us, mad_us) = spread(&d);
+    let [median_us, p10_us, p90_us, mad_us] =
+        [median_us, p10_us, p90_us, mad_us].map(|x| round(x, 2));
+    progress(&format!(
+        "dispatch round trip: median {median_us:.1} us (p10 {p10_us:.1}, p90 {p90_us:.1})"
+    ));
+    Ok(CalibrationProfile {
+        schema: SCHEMA,
+        quick,
+        machine: machine(),
+        cold: start_cost(cold),
+        fork: start_cost(fork),
+        warm: start_cost(warm),
+        dispatch: Dispatch {
+            samples: d.len() as u32,
+            median_us,
+            p10_us,
+            p90_us,
+            mad_us,
+        },
+    })
+}
+
+fn machine() -> Machine {
+    let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "unknown".into());
+    Machine {
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
+        cpu_model,
+        kernel,
+        date: utc_now(),
+        coldsim_version: env!("CARGO_PKG_VERSION").into(),
+    }
+}
+
+/// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`.
+fn utc_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    utc_string(secs)
+}
+
+/// Seconds since the Unix epoch as an ISO 8601 UTC time (the proleptic
+/// Gregorian calendar, days converted through 400-year eras).
+fn utc_string(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// The temporary file the profile is written to before its rename; created
+/// up front, so a path that cannot be written fails before any measurement.
+struct TempOut {
+    tmp: PathBuf,
+    out: PathBuf,
+    done: bool,
+}
+
+impl TempOut {
+    fn create(out: &Path) -> Result<TempOut> {
+        let bad = |msg: String| Error::Usage(format!("--out {}: {msg}", out.display()));
+        let name = out
+            .file_name()
+            .ok_or_else(|| bad("expected a file name".into()))?;
+        if out.is_dir() {
+            return Err(bad("is a directory; expected a file name".into()));
+        }
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if !parent.is_dir() {
+            return Err(bad(format!(
+                "folder {} does not exist; create it first",
+                parent.display()
+            )));
+        }
+        let tmp = parent.join(format!(
+            ".{}.tmp-{}",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        std::fs::write(&tmp, b"").map_err(|e| bad(format!("cannot write there: {e}")))?;
+        Ok(TempOut {
+            tmp,
+            out: out.to_path_buf(),
+            done: false,
+        })
+    }
+
+    fn commit(mut self, text: &str) -> Result<()> {
+        std::fs::write(&self.tmp, text).map_err(|e| Error::output(&self.tmp, e))?;
+        std::fs::rename(&self.tmp, &self.out).map_err(|e| Error::output(&self.out, e))?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for TempOut {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// `coldsim calibrate`: checks the output path, measures, writes the
+/// profile (temporary name, then rename) and returns it.
+pub fn run(opts: &CalibrateOptions, progress: &mut dyn FnMut(&str)) -> Result<CalibrationProfile> {
+    let out = TempOut::create(&opts.out)?;
+    let profile = measure(opts.quick, &opts.worker_bin, progress)?;
+    out.commit(&profile.to_toml())?;
+    Ok(profile)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> CalibrationProfile {
+        let pts = |k: f64| {
+            vec![
+                point(0, &[1.0 * k, 1.1 * k, 0.9 * k]),
+                point(16, &[2.0 * k, 2.2 * k, 1.8 * k]),
+            ]
+        };
+        CalibrationProfile {
+            schema: SCHEMA,
+            quick: true,
+            machine: machine(),
+            cold: start_cost(pts(10.0)),
+            fork: start_cost(pts(1.0)),
+            warm: start_cost(pts(0.01)),
+            dispatch: Dispatch {
+                samples: 3,
+                median_us: 40.0,
+                p10_us: 30.0,
+                p90_us: 50.0,
+                mad_us: 5.0,
+            },
+        }
+    }
+
+    #[test]
+    fn fit_recovers_a_line() {
+        let (a, b) = fit(&[(0.0, 2.0), (10.0, 7.0), (20.0, 12.0)]);
+        assert!((a - 2.0).abs() < 1e-9 && (b - 0.5).abs() < 1e-9);
+        assert_eq!(fit(&[(5.0, 3.0)]), (3.0, 0.0));
+        let c = start_cost(vec![point(0, &[5.0]), point(10, &[1.0])]);
+        assert_eq!(c.per_mb_ms, 0.0, "a negative slope is clamped");
+    }
+
+    #[test]
+    fn spread_of_samples() {
+        let (med, p10, p90, mad) = spread(&[5.0, 1.0, 3.0, 2.0, 4.0]);
+        assert_eq!((med, p10, p90, mad), (3.0, 1.0, 5.0, 1.0));
+    }
+
+    #[test]
+    fn profile_round_trips_and_validates() {
+        let p = sample();
+        let text = p.to_toml();
+        let back = CalibrationProfile::parse_str(&text, "p.toml").unwrap();
+        assert_eq!(back, p);
+        let bad = text.replace("schema = 1", "schema = 2");
+        let e = CalibrationProfile::parse_str(&bad, "p.toml").unwrap_err();
+        assert!(e.to_string().starts_with("p.toml: schema:"), "{e}");
+        let bad = text.replacen("per_mb_ms = ", "per_mb_ms = -", 1);
+        let e = CalibrationProfile::parse_str(&bad, "p.toml").unwrap_err();
+        assert!(e.to_string().contains("cold.per_mb_ms"), "{e}");
+        let bad = text.replacen("state_mb = 16", "state_mb = 0", 1);
+        let e = CalibrationProfile::parse_str(&bad, "p.toml").unwrap_err();
+        assert!(e.to_string().contains("cold.points[1].state_mb"), "{e}");
+        let bad = text.replacen("median_us = 40.0", "median_us = \"fast\"", 1);
+        let e = CalibrationProfile::parse_str(&bad, "p.toml").unwrap_err();
+        assert!(e.to_string().contains("dispatch.median_us"), "{e}");
+        assert!(e.to_string().starts_with("p.toml:"), "{e}");
+    }
+
+    #[test]
+    fn utc_dates() {
+        assert_eq!(utc_string(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc_string(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(utc_string(1_767_225_599), "2025-12-31T23:59:59Z");
+    }
+}

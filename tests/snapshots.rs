@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::*;
 use coldsim::report::summary_row;
+use common::*;
 
 /// One 1 GB function with 250 MB of state called once a minute and scaled
 /// to zero after each call, so every call is a cold start.
@@ -63,11 +63,23 @@ fn first_full_init_takes_the_snapshot_then_restores_locally() {
     assert_eq!(get(&row, "snapshots_taken"), 1.0);
     assert_eq!(get(&row, "snapshot_store_mb"), 1024.0);
     // Full: 1 s init + 250 MB / 125 MB/s + 1024 MB / 1 GB/s to take it.
-    assert!(near(get(&row, "start_full_p50_ms"), 4000.0), "start_full_p50_ms {}", get(&row, "start_full_p50_ms"));
-    assert!(near(get(&row, "start_local_p50_ms"), 50.0), "start_local_p50_ms {}", get(&row, "start_local_p50_ms"));
+    assert!(
+        near(get(&row, "start_full_p50_ms"), 4000.0),
+        "start_full_p50_ms {}",
+        get(&row, "start_full_p50_ms")
+    );
+    assert!(
+        near(get(&row, "start_local_p50_ms"), 50.0),
+        "start_local_p50_ms {}",
+        get(&row, "start_local_p50_ms")
+    );
     // Restored instances run their one call 95% slower: 195 ms.
     assert_eq!(get(&row, "exec_mean_ms"), (100.0 + 9.0 * 195.0) / 10.0);
-    assert!(near(get(&row, "latency_max_ms"), 4100.0), "latency_max_ms {}", get(&row, "latency_max_ms"));
+    assert!(
+        near(get(&row, "latency_max_ms"), 4100.0),
+        "latency_max_ms {}",
+        get(&row, "latency_max_ms")
+    );
 }
 
 #[test]
@@ -79,7 +91,11 @@ fn another_host_fetches_from_the_remote_store() {
     assert_eq!(get(&row, "cold_full"), 1.0);
     assert_eq!(get(&row, "cold_remote_restore"), 1.0);
     assert_eq!(get(&row, "cold_local_restore"), 8.0);
-    assert!(near(get(&row, "start_remote_p50_ms"), 8242.0), "start_remote_p50_ms {}", get(&row, "start_remote_p50_ms"));
+    assert!(
+        near(get(&row, "start_remote_p50_ms"), 8242.0),
+        "start_remote_p50_ms {}",
+        get(&row, "start_remote_p50_ms")
+    );
 }
 
 #[test]
@@ -97,7 +113,11 @@ fn eager_restore_reads_the_file_and_no_slowdown_without_it() {
         .replace("slowdown_invocations = 1", "slowdown_invocations = 0");
     let row = summary(&text);
     // 50 ms + 1024 MB / 2 GB/s = 550 ms; executions are not slowed.
-    assert!(near(get(&row, "start_local_p50_ms"), 550.0), "start_local_p50_ms {}", get(&row, "start_local_p50_ms"));
+    assert!(
+        near(get(&row, "start_local_p50_ms"), 550.0),
+        "start_local_p50_ms {}",
+        get(&row, "start_local_p50_ms")
+    );
     assert_eq!(get(&row, "exec_mean_ms"), 100.0);
 }
 
@@ -116,7 +136,11 @@ fn snapshots_off_prices_state_in_every_start() {
     let row = summary(&text);
     assert_eq!(get(&row, "cold_full"), 10.0);
     // 1 s + 250 MB / 125 MB/s, no snapshot taken.
-    assert!(near(get(&row, "start_full_p50_ms"), 3000.0), "start_full_p50_ms {}", get(&row, "start_full_p50_ms"));
+    assert!(
+        near(get(&row, "start_full_p50_ms"), 3000.0),
+        "start_full_p50_ms {}",
+        get(&row, "start_full_p50_ms")
+    );
     assert_eq!(get(&row, "snapshots_taken"), 0.0);
 }
 
@@ -239,7 +263,11 @@ init = {{ dist = "constant", value = "1s" }}
     };
     let row = summary(&text(4, 4));
     assert_eq!(get(&row, "instances_started"), 1.0);
-    assert_eq!(get(&row, "cold_starts"), 4.0, "the first burst waits for the one start");
+    assert_eq!(
+        get(&row, "cold_starts"),
+        4.0,
+        "the first burst waits for the one start"
+    );
     assert_eq!(get(&row, "warm_starts"), 36.0);
     let row = summary(&text(4, 6));
     assert_eq!(get(&row, "instances_started"), 2.0);
@@ -261,9 +289,21 @@ fn bad_new_keys_name_their_path() {
     let base = periodic("", 1, "first-fit");
     let cases: &[(&str, &str, &str)] = &[
         ("state_mb = 250", "state_mb = 2000", "functions[0].state_mb"),
-        ("state_mb = 250", "concurrency = 0", "functions[0].concurrency"),
-        ("state_mb = 250", "max_concurrency = 0", "functions[0].max_concurrency"),
-        ("state_mb = 250", "snapshot_mb = 0", "functions[0].snapshot_mb"),
+        (
+            "state_mb = 250",
+            "concurrency = 0",
+            "functions[0].concurrency",
+        ),
+        (
+            "state_mb = 250",
+            "max_concurrency = 0",
+            "functions[0].max_concurrency",
+        ),
+        (
+            "state_mb = 250",
+            "snapshot_mb = 0",
+            "functions[0].snapshot_mb",
+        ),
         (
             "load_bandwidth = \"125MB/s\"",
             "load_bandwidth = 125",
@@ -280,7 +320,11 @@ fn bad_new_keys_name_their_path() {
             "remote_bandwidth = \"fast\"",
             "snapshots.remote_bandwidth",
         ),
-        ("enabled = true", "enabled = true\ncreate = \"later\"", "snapshots.create"),
+        (
+            "enabled = true",
+            "enabled = true\ncreate = \"later\"",
+            "snapshots.create",
+        ),
         (
             "enabled = true",
             "enabled = true\ncache_eviction = \"fifo\"",

@@ -133,6 +133,75 @@ impl StartCost {
         let ms = self.fixed_ms + self.per_mb_ms * f64::from(state_mb);
         Duration::from_secs_f64(ms.max(0.0) / 1e3)
     }
+
+    /// The cost of a start with `state_mb` MiB of state as the simulator
+    /// prices it: the measured medians joined by straight lines; below the
+    /// smallest size measured, its median; beyond the largest, its median
+    /// plus `per_mb_ms` for each MiB more. The fitted line alone is pulled
+    /// by the large sizes and misses the small ones by milliseconds (a
+    /// cold start with no state is a few ms, the line's intercept can be
+    /// several times that), which is the range `coldsim compare` runs in.
+    pub fn at(&self, state_mb: u64) -> Duration {
+        let x = state_mb as f64;
+        let ms = match self.points.iter().position(|p| f64::from(p.state_mb) >= x) {
+            None => match self.points.last() {
+                Some(last) => last.median_ms + self.per_mb_ms * (x - f64::from(last.state_mb)),
+                None => self.fixed_ms + self.per_mb_ms * x,
+            },
+            Some(0) => self.points[0].median_ms,
+            Some(i) => {
+                let (a, b) = (&self.points[i - 1], &self.points[i]);
+                let (xa, xb) = (f64::from(a.state_mb), f64::from(b.state_mb));
+                a.median_ms + (b.median_ms - a.median_ms) * (x - xa) / (xb - xa)
+            }
+        };
+        Duration::from_secs_f64(ms.max(0.0) / 1e3)
+    }
+}
+
+/// A profile named by a scenario's `calibration` key, as loaded.
+#[derive(Debug, Clone)]
+pub struct LoadedProfile {
+    /// The file, as reached from the current folder.
+    pub path: PathBuf,
+    /// SHA-256 of the file's bytes (recorded in manifests).
+    pub sha256: String,
+    pub profile: CalibrationProfile,
+}
+
+impl LoadedProfile {
+    /// Reads, hashes and validates a profile file.
+    pub fn load(path: &Path) -> Result<LoadedProfile> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::input(&origin, format!("cannot read profile: {e}")))?;
+        let profile = CalibrationProfile::parse_str(&text, &origin)?;
+        Ok(LoadedProfile {
+            path: path.to_path_buf(),
+            sha256: crate::report::manifest::sha256_hex(text.as_bytes()),
+            profile,
+        })
+    }
+
+    /// The profile of a scenario's `calibration` key (None without one),
+    /// resolved against `base_dir`, the scenario file's folder. A missing
+    /// or bad file is an input error naming the file.
+    pub fn for_scenario(s: &crate::scenario::Scenario, base_dir: &Path) -> Result<Option<Self>> {
+        let Some(rel) = &s.calibration else {
+            return Ok(None);
+        };
+        let path = base_dir.join(rel);
+        if !path.is_file() {
+            return Err(Error::input(
+                path.display().to_string(),
+                format!(
+                    "calibration: no such profile (the scenario's `calibration = \"{rel}\"` is relative to its folder); write one with `coldsim calibrate --out {}`",
+                    path.display()
+                ),
+            ));
+        }
+        LoadedProfile::load(&path).map(Some)
+    }
 }
 
 const HEADER: &str = "\

@@ -266,6 +266,9 @@ pub struct Metrics {
     pub start_by_kind: [Span; 3],
     pub latency_by_kind: [Span; 3],
     pub per_fn: Vec<FnMetrics>,
+    /// The most instances alive at once (starting, busy or idle), over the
+    /// whole run (not clipped at the horizon).
+    pub peak_instances: u64,
 }
 
 impl Metrics {
@@ -286,13 +289,15 @@ impl Metrics {
                     spans: Spans::new(2),
                 })
                 .collect(),
+            peak_instances: 0,
         }
     }
 
     /// Integrates the gauges, constant since the last call, up to `now`
-    /// (clipped at the horizon).
+    /// (clipped at the horizon), and keeps their peak.
     #[inline]
     pub fn advance(&mut self, now: SimTime, g: &Gauges) {
+        self.peak_instances = self.peak_instances.max(g.starting + g.busy + g.idle);
         let to = now.min(self.horizon);
         if to <= self.last {
             return;

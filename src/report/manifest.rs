@@ -27,7 +27,28 @@ pub struct Manifest {
     pub invocations_per_second: f64,
     /// Trace files read and rows skipped or functions dropped (first run).
     pub workload: crate::workload::WorkloadStats,
+    /// The calibration profile that priced the starts (the scenario's
+    /// `calibration` key); absent without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<ProfileRecord>,
     pub scenario_text: String,
+}
+
+/// Which calibration profile a run used: its path as read and the SHA-256
+/// of its bytes.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProfileRecord {
+    pub path: String,
+    pub sha256: String,
+}
+
+impl ProfileRecord {
+    pub fn of(p: &crate::executor::calibrate::LoadedProfile) -> ProfileRecord {
+        ProfileRecord {
+            path: p.path.display().to_string(),
+            sha256: p.sha256.clone(),
+        }
+    }
 }
 
 impl Manifest {

@@ -37,6 +37,12 @@ pub struct Scenario {
     pub seed: u64,
     /// Arrivals are generated in `[0, duration)`; metrics integrate over it.
     pub duration: SimDuration,
+    /// A calibration profile written by `coldsim calibrate`, relative to
+    /// the scenario file's folder. When set, start durations come from the
+    /// measured costs instead of `init`, `state.load_bandwidth` and the
+    /// snapshot take and restore keys (see `sim::StartCosts`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<String>,
     #[serde(default)]
     pub hosts: Hosts,
     #[serde(default)]
@@ -1065,6 +1071,12 @@ pub fn validate(s: &Scenario, origin: &str, prefix: &str) -> Result<()> {
     }
     if s.duration.is_zero() {
         return Err(err("duration", "must be greater than zero".into()));
+    }
+    if s.calibration.as_ref().is_some_and(|c| c.trim().is_empty()) {
+        return Err(err(
+            "calibration",
+            "expected the path of a profile written by `coldsim calibrate`".into(),
+        ));
     }
     if s.hosts.count == 0 {
         return Err(err("hosts.count", "expected at least 1 host".into()));

@@ -20,6 +20,7 @@
 
 use crate::engine::{Engine, Next, RngStream, Streams};
 use crate::error::{Error, Result};
+use crate::executor::calibrate::{CalibrationProfile, LoadedProfile};
 use crate::metrics::Metrics;
 use crate::platform::{
     Action, Event, Platform, PlatformConfig, SnapshotConfig, Snapshots, StartKind,
@@ -67,11 +68,42 @@ pub struct SnapshotSummary {
 ///   snapshots.local_bandwidth` when eager);
 /// * remote restore: `snapshot_mb / snapshots.remote_bandwidth` + the
 ///   local restore.
+///
+/// With a calibration profile (the scenario's `calibration` key), the
+/// measured costs replace `init`, `state.load_bandwidth`,
+/// `snapshots.take`, `take_bandwidth`, `restore` and `local_bandwidth`,
+/// and every start of an app costs the same (no draws); the state size is
+/// the app's `state_mb`, priced by [`StartCost::at`] (measured medians
+/// joined by lines):
+///
+/// * full init: the profile's cold start; when it takes the snapshot, plus
+///   a fork (the real executor builds a template and forks the instance
+///   from it, see `executor::driver`);
+/// * local restore: a fork from the template;
+/// * remote restore: the fetch (`snapshot_mb / remote_bandwidth`) plus a
+///   fork;
+/// * every execution: plus the profile's dispatch round trip (the median
+///   of `dispatch`), which a real invocation pays between the platform's
+///   decision and its result.
+///
+/// [`StartCost::at`]: crate::executor::calibrate::StartCost::at
 struct StartCosts {
     init: Vec<(Sampler, RngStream)>,
     state_load: Vec<SimDuration>,
     /// Present when snapshots are on.
     snap: Option<SnapCosts>,
+    /// Present with a calibration profile: it prices every start.
+    measured: Option<MeasuredCosts>,
+    /// Added to every execution (the profile's dispatch round trip; zero
+    /// without a profile).
+    exec_overhead: SimDuration,
+}
+
+/// Start costs per app from a calibration profile.
+struct MeasuredCosts {
+    cold: Vec<SimDuration>,
+    fork: Vec<SimDuration>,
+    fetch: Vec<SimDuration>,
 }
 
 struct SnapCosts {
@@ -83,7 +115,12 @@ struct SnapCosts {
 }
 
 impl StartCosts {
-    fn new(s: &Scenario, table: &FunctionTable, streams: &Streams) -> Result<StartCosts> {
+    fn new(
+        s: &Scenario,
+        table: &FunctionTable,
+        streams: &Streams,
+        profile: Option<&CalibrationProfile>,
+    ) -> Result<StartCosts> {
         let sampler = |d: &crate::scenario::Dist, what: &str, app: &str| {
             d.sampler()
                 .map_err(|m| Error::input(format!("app {app}: {what}"), m))
@@ -130,10 +167,33 @@ impl StartCosts {
         } else {
             None
         };
+        let d = |x: std::time::Duration| SimDuration::from_nanos(x.as_nanos() as u64);
+        let measured = profile.map(|p| MeasuredCosts {
+            cold: table
+                .apps
+                .iter()
+                .map(|a| d(p.cold.at(a.state_mb)))
+                .collect(),
+            fork: table
+                .apps
+                .iter()
+                .map(|a| d(p.fork.at(a.state_mb)))
+                .collect(),
+            fetch: table
+                .apps
+                .iter()
+                .map(|a| s.snapshots.remote_bandwidth.time_for(a.snapshot_mb()))
+                .collect(),
+        });
+        let exec_overhead = profile.map_or(SimDuration::ZERO, |p| {
+            SimDuration::from_nanos((p.dispatch.median_us * 1e3).round() as u64)
+        });
         Ok(StartCosts {
             init,
             state_load,
             snap,
+            measured,
+            exec_overhead,
         })
     }
 
@@ -141,6 +201,14 @@ impl StartCosts {
     #[inline]
     fn draw(&mut self, app: u32, kind: StartKind, take: bool) -> SimDuration {
         let a = app as usize;
+        if let Some(m) = &self.measured {
+            return match kind {
+                StartKind::Full if take => m.cold[a] + m.fork[a],
+                StartKind::Full => m.cold[a],
+                StartKind::LocalRestore => m.fork[a],
+                StartKind::RemoteRestore => m.fetch[a] + m.fork[a],
+            };
+        }
         match (kind, self.snap.as_mut()) {
             (StartKind::Full, snap) => {
                 let (sampler, rng) = &mut self.init[a];
@@ -201,21 +269,41 @@ pub fn run_checked(s: &Scenario, replicate: u64) -> Result<RunResult, String> {
 
 /// Runs a scenario, calling `progress` every 2^16 events; with `check`,
 /// verifies the platform's invariants after every event and stores the
-/// first violation there.
+/// first violation there. A scenario with a `calibration` key is priced by
+/// that profile (read relative to `ctx.base_dir`).
 pub fn run_with(
     s: &Scenario,
     replicate: u64,
     ctx: &Context,
     progress: &mut dyn FnMut(Progress),
-    mut check: Option<&mut Option<String>>,
+    check: Option<&mut Option<String>>,
 ) -> Result<RunResult> {
-    let streams = Streams::new(s.seed, replicate);
-    let workload::Workload {
-        table,
-        arrivals: mut source,
-    } = workload::open(s, ctx, &streams)?;
-    let horizon = SimTime(s.duration.as_nanos());
-    let mut costs = StartCosts::new(s, &table, &streams)?;
+    let profile = LoadedProfile::for_scenario(s, &ctx.base_dir)?;
+    simulate(
+        s,
+        replicate,
+        ctx,
+        profile.as_ref().map(|p| &p.profile),
+        progress,
+        check,
+    )
+}
+
+/// Runs a scenario priced by `profile`, whatever its `calibration` key
+/// says (`coldsim compare --profile`).
+pub fn run_calibrated(
+    s: &Scenario,
+    replicate: u64,
+    ctx: &Context,
+    profile: &CalibrationProfile,
+) -> Result<RunResult> {
+    simulate(s, replicate, ctx, Some(profile), &mut |_| {}, None)
+}
+
+/// The platform core of a scenario, with its policies and snapshot index,
+/// as the simulator and the real executor (`executor::driver`) both drive
+/// it.
+pub fn build_platform(s: &Scenario, table: &FunctionTable, streams: &Streams) -> Platform {
     let apps = &table.apps;
     let cfg = PlatformConfig {
         hosts: s.hosts.count as usize,
@@ -238,7 +326,7 @@ pub fn run_with(
     };
     let mut platform = Platform::new(
         cfg,
-        policy::placement(&s.placement, &streams, s.hosts.count as usize),
+        policy::placement(&s.placement, streams, s.hosts.count as usize),
         policy::keepalive(&s.keepalive),
         policy::eviction(&s.eviction, apps),
     );
@@ -257,6 +345,25 @@ pub fn run_with(
             policy::snapshot_cache(sn.cache_eviction, &s.state, apps, s.hosts.count as usize),
         ));
     }
+    platform
+}
+
+fn simulate(
+    s: &Scenario,
+    replicate: u64,
+    ctx: &Context,
+    profile: Option<&CalibrationProfile>,
+    progress: &mut dyn FnMut(Progress),
+    mut check: Option<&mut Option<String>>,
+) -> Result<RunResult> {
+    let streams = Streams::new(s.seed, replicate);
+    let workload::Workload {
+        table,
+        arrivals: mut source,
+    } = workload::open(s, ctx, &streams)?;
+    let horizon = SimTime(s.duration.as_nanos());
+    let mut costs = StartCosts::new(s, &table, &streams, profile)?;
+    let mut platform = build_platform(s, &table, &streams);
     let mut metrics = Metrics::new(table.functions.len(), horizon);
     let mut engine: Engine<Event> = Engine::new();
     let mut arrivals = (&mut source).peekable();
@@ -383,7 +490,8 @@ fn perform(
                 job,
                 exec,
             } => {
-                engine.schedule(now + exec, Event::Done(instance, job));
+                let end = now + exec + costs.exec_overhead;
+                engine.schedule(end, Event::Done(instance, job));
             }
             Action::ArmKeepAlive { instance, at } => {
                 engine.schedule(at, Event::KeepAlive(instance));

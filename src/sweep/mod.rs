@@ -21,7 +21,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::report::manifest::{self, Manifest};
+use crate::executor::calibrate::LoadedProfile;
+use crate::report::manifest::{self, Manifest, ProfileRecord};
 use crate::report::progress::Bar;
 use crate::report::{self, Cell, Row, Staging};
 use crate::scenario::sweep::value_text;
@@ -104,6 +105,9 @@ fn run_job(
 /// Runs every point and replicate of `sf` and writes the results folder.
 pub fn execute(sf: &ScenarioFile, opts: &RunOptions) -> Result<Outcome> {
     let staging = Staging::new(&opts.out, opts.force)?;
+    // Read once here to fail early and to record its hash; each run reads
+    // it again (a few hundred bytes).
+    let profile = LoadedProfile::for_scenario(&sf.base, &sf.base_dir)?;
     let started = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -209,6 +213,7 @@ pub fn execute(sf: &ScenarioFile, opts: &RunOptions) -> Result<Outcome> {
             .first()
             .map(|j| j.workload.clone())
             .unwrap_or_default(),
+        calibration: profile.as_ref().map(ProfileRecord::of),
         scenario_text: sf.text.clone(),
     };
     staging.write("manifest.json", &m.to_json())?;

@@ -15,7 +15,8 @@ Examples:
   coldsim run scenarios/keepalive-ttl.toml  run a scenario (a sweep runs every point)
   coldsim run my.toml --seed 7 --out results/my-seed7 --force
   coldsim check my.toml                     validate and print it with every default filled in
-  coldsim calibrate --quick --out profile.toml   measure real start costs on this machine";
+  coldsim calibrate --quick --out profile.toml   measure real start costs on this machine
+  coldsim compare scenarios/compare-small.toml  the same scenario on real processes and simulated";
 
 /// coldsim: a deterministic simulator of serverless cold starts, keep-alive
 /// and placement.
@@ -65,12 +66,42 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Run a small scenario on the real executor (worker processes, wall
+    /// time) and in the simulator with a calibration profile, from the same
+    /// arrivals, and print and write them side by side.
+    Compare {
+        /// The scenario file (TOML); at most 10 minutes long, no remote
+        /// snapshot store, one invocation per instance.
+        scenario: PathBuf,
+        /// The calibration profile for the simulator [default: the
+        /// scenario's `calibration`, else one measured first with
+        /// `calibrate --quick`].
+        #[arg(long)]
+        profile: Option<PathBuf>,
+        /// Results folder [default: results/<scenario name>-compare].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace the results folder if it exists.
+        #[arg(long)]
+        force: bool,
+        /// Real executions: CPU-bound work over the state, or sleeps
+        /// (I/O-bound).
+        #[arg(long, value_enum, default_value_t = WorkArg::Cpu)]
+        work: WorkArg,
+    },
     /// A worker process of the real executor (started by the executor only).
     #[command(hide = true)]
     Worker(coldsim::executor::worker::WorkerArgs),
     /// Runs an executor with a few workers and waits to be killed (tests).
     #[command(hide = true)]
     ExecutorSelftest(coldsim::executor::selftest::SelftestArgs),
+}
+
+/// `--work`: how a real execution spends its time.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum WorkArg {
+    Cpu,
+    Io,
 }
 
 fn main() -> ExitCode {
@@ -159,6 +190,8 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Cmd::Check { scenario }) => {
             let sf = scenario::load(&scenario)?;
+            // A profile named by `calibration` must exist and be valid.
+            coldsim::executor::calibrate::LoadedProfile::for_scenario(&sf.base, &sf.base_dir)?;
             println!(
                 "# {}: valid; {} run(s) ({} point(s) x {} replicate(s))",
                 sf.origin,
@@ -177,6 +210,49 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
             };
             calibrate::run(&opts, &mut |line| eprintln!("{line}"))?;
             println!("profile written to {}", out.display());
+        }
+        Some(Cmd::Compare {
+            scenario,
+            profile,
+            out,
+            force,
+            work,
+        }) => {
+            use coldsim::executor::compare;
+            use coldsim::executor::driver::Work;
+            let opts = compare::CompareOptions {
+                scenario,
+                profile,
+                out,
+                force,
+                work: match work {
+                    WorkArg::Cpu => Work::Cpu,
+                    WorkArg::Io => Work::Io,
+                },
+                worker_bin: coldsim::executor::ExecutorConfig::current_exe()?.worker_bin,
+                command,
+            };
+            let o = compare::run(&opts, &mut |line| eprintln!("{line}"))?;
+            let st = &o.real.stats;
+            println!(
+                "coldsim {} | compare {} | profile {} ({:?})",
+                env!("CARGO_PKG_VERSION"),
+                opts.scenario.display(),
+                o.profile_path,
+                o.profile_source
+            );
+            println!(
+                "real run: {:.1} s wall, {} workers ({} cold, {} templates, {} forks), arrivals late by {:.2} ms mean, {:.2} ms max",
+                o.real.wall.as_secs_f64(),
+                st.cold_spawns + st.templates + st.forks,
+                st.cold_spawns,
+                st.templates,
+                st.forks,
+                st.lateness_mean_ns as f64 / 1e6,
+                st.lateness_max_ns as f64 / 1e6
+            );
+            print!("{}", compare::render(&o.rows));
+            println!("results written to {}/", o.dir.display());
         }
         Some(Cmd::Worker(args)) => coldsim::executor::worker::run(&args)?,
         Some(Cmd::ExecutorSelftest(args)) => coldsim::executor::selftest::run(&args)?,

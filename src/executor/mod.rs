@@ -86,8 +86,16 @@
 //! [`ExecEvent::Exited`], its last event, sent once its process is gone.
 //! Event times are `Instant`s taken when the executor learnt the fact (a
 //! reply read from the socket, a kill reaped), not when the driver polled.
+//!
+//! # Drivers
+//!
+//! [`driver`] runs a scenario on this layer with the simulator's platform
+//! core in wall-clock time; [`compare`] puts such a run beside the
+//! simulator's, priced by a [`calibrate`] profile (`coldsim compare`).
 
 pub mod calibrate;
+pub mod compare;
+pub mod driver;
 mod instance;
 pub mod proto;
 pub mod selftest;

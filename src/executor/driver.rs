@@ -1,0 +1,763 @@
+//! The real driver: a scenario run on the real executor in wall-clock time,
+//! decided by the same sans-IO platform core as the simulator.
+//!
+//! # One core, two drivers
+//!
+//! [`run`] builds the platform exactly as the simulator does
+//! ([`sim::build_platform`]: same placement, keep-alive, eviction and
+//! snapshot policies, same hosts) and opens the same workload with the same
+//! random streams ([`workload::open`]), so it sees the same invocations
+//! with the same execution times. What differs is who performs the
+//! [`Action`]s and what `now` is:
+//!
+//! * `now` is the wall time elapsed since the run began, in nanoseconds,
+//!   as a [`SimTime`]. An invocation that arrives at simulated time `t` is
+//!   handed to the platform when `t` has elapsed (1:1, no time scale), with
+//!   `now` = the moment it is handed over, so the driver's own lateness
+//!   shows as queueing delay; [`DriverStats`] reports it.
+//! * Inputs from the executor ([`ExecEvent::Ready`], [`ExecEvent::Done`])
+//!   carry the `Instant` at which the executor learnt the fact; that time
+//!   is `now` for the platform, raised to the last `now` handed over if it
+//!   is earlier (the platform's clock never runs backwards; events wait in
+//!   a channel while the driver handles others, typically for microseconds).
+//! * Timers ([`Action::ArmKeepAlive`], [`Action::ArmQueueTimeout`],
+//!   [`Action::ArmPrewarm`]) go to a local [`EventQueue`] and are fired when
+//!   their time has elapsed, before an arrival due at the same time (the
+//!   simulator's tie rule).
+//!
+//! Hosts are the platform's logical hosts: a group with a memory capacity
+//! that placement fills and eviction frees. Every worker runs on the one
+//! machine, unpinned; on a 2-core development VM pinning would only make
+//! instances of the same host contend, so it is not done.
+//!
+//! # Start kinds as processes
+//!
+//! * **Full init** ([`StartKind::Full`] without a snapshot): a cold worker
+//!   ([`ExecKind::Cold`]) that builds the app's `state_mb` MiB.
+//! * **Full init that takes the snapshot**: a template ([`ExecKind::Template`])
+//!   for the (app, host) pair builds the state, and the instance is its
+//!   first fork. The template then stands for the snapshot in that host's
+//!   cache: it is killed (retired, if forks of it live) when the platform's
+//!   snapshot index no longer holds the app's snapshot on that host.
+//!   Templates are not instances: their memory is the snapshot cache's, not
+//!   the host's, as a snapshot file is on local disk in the model.
+//! * **Local restore**: a fork of the (app, host) template. If the template
+//!   is gone (it crashed), the instance is started cold instead and counted
+//!   in [`DriverStats::fallbacks`].
+//! * **Remote restore** has no process counterpart: a fork needs its
+//!   template on the same machine, and there is no store to fetch from.
+//!   [`check_supported`] refuses scenarios that can produce one
+//!   (`snapshots.remote = true`).
+//! * **Warm start**: [`Action::Execute`] on an idle worker is
+//!   [`Executor::invoke`] with the execution time the platform gives
+//!   (restore slow-down included): CPU-bound work over the state
+//!   ([`Request::cpu`]), or a sleep ([`Request::io`]) with [`Work::Io`].
+//!   An app serving more than one invocation at once has no counterpart
+//!   (a worker serves one at a time) and is refused.
+//!
+//! [`Action::Evicted`] kills the instance's worker. Outcomes
+//! ([`Action::Completed`], [`Action::Rejected`], ...) go into the same
+//! [`Metrics`] as the simulator's, so a real run yields a [`RunResult`]
+//! with the simulator's summary columns.
+//!
+//! # Failures
+//!
+//! A worker that dies on its own, fails an invocation, or fails to start
+//! is counted in [`DriverStats`] and ends the run with an error naming it:
+//! the platform core has no input for a dead instance yet, so the run
+//! could not go on faithfully.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use super::{
+    ExecError, ExecEvent, Executor, ExecutorConfig, InstanceId as ExecId, JobId, Request,
+    StartKind as ExecKind, WorkerSpec,
+};
+use crate::engine::rng::mix64;
+use crate::engine::{EventQueue, Streams};
+use crate::error::{Error, Result};
+use crate::metrics::Metrics;
+use crate::platform::{Action, Event, InstanceId, Platform, StartKind};
+use crate::scenario::{Scenario, WorkloadCfg};
+use crate::sim::{self, RunResult, SnapshotSummary};
+use crate::time::{SimDuration, SimTime};
+use crate::workload::{self, Arrivals, Context, FunctionTable, Invocation};
+
+/// The longest scenario the real driver runs: it takes that much wall time.
+pub const MAX_DURATION: SimDuration = SimDuration::from_secs(600);
+
+/// The largest state an app may build in a real worker, in MiB.
+pub const MAX_STATE_MB: u64 = 1024;
+
+/// How an execution is performed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Work {
+    /// CPU-bound work over the state for the execution time
+    /// ([`Request::cpu`]): concurrent invocations share the machine's
+    /// cores, as functions on one host do.
+    #[default]
+    Cpu,
+    /// A sleep for the execution time ([`Request::io`]): an I/O-bound
+    /// function, whose duration does not depend on the machine's load.
+    Io,
+}
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct DriverOptions {
+    /// The `coldsim` binary (workers are its hidden `worker` mode).
+    pub worker_bin: PathBuf,
+    pub replicate: u64,
+    pub work: Work,
+}
+
+/// What the driver itself saw, beyond the platform's metrics.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DriverStats {
+    /// Worker processes started: cold spawns, templates and forks.
+    pub cold_spawns: u64,
+    pub templates: u64,
+    pub forks: u64,
+    /// Local restores started cold because their template was gone.
+    pub fallbacks: u64,
+    /// Invocations that failed, and workers that died on their own or
+    /// failed to start (each ends the run; see the module doc).
+    pub failed_invocations: u64,
+    pub crashed_instances: u64,
+    /// How late arrivals were handed to the platform after their time:
+    /// mean and largest, in nanoseconds.
+    pub lateness_mean_ns: u64,
+    pub lateness_max_ns: u64,
+}
+
+/// A real run: the platform's metrics as a [`RunResult`], the driver's own
+/// counts, and the wall time it took.
+#[derive(Debug)]
+pub struct RealRun {
+    pub result: RunResult,
+    pub stats: DriverStats,
+    pub wall: Duration,
+}
+
+/// Refuses what the real executor cannot perform; errors name the
+/// scenario file (`origin`) and the key. See the module doc.
+pub fn check_supported(s: &Scenario, origin: &str) -> Result<()> {
+    let err = |key: &str, msg: &str| Err(Error::input(format!("{origin}: {key}"), msg));
+    if s.sweep.is_some() {
+        return err(
+            "sweep",
+            "the real executor runs one scenario; remove [sweep] (or copy one point into a file of its own)",
+        );
+    }
+    if s.duration > MAX_DURATION {
+        return err(
+            "duration",
+            &format!(
+                "the real executor runs in wall-clock time; expected at most {MAX_DURATION}, found {}",
+                s.duration
+            ),
+        );
+    }
+    if s.snapshots.enabled && s.snapshots.remote {
+        return err(
+            "snapshots.remote",
+            "the real executor has no remote snapshot store (a restore is a fork of a template on the same host); set `remote = false`",
+        );
+    }
+    if matches!(s.workload, WorkloadCfg::Functions) {
+        for (i, a) in s.apps.iter().enumerate() {
+            if a.concurrency > 1 {
+                return err(
+                    &format!("apps[{i}].concurrency"),
+                    "a real worker serves one invocation at a time; expected 1",
+                );
+            }
+            if a.state_mb.0 > MAX_STATE_MB {
+                return err(
+                    &format!("apps[{i}].state_mb"),
+                    &format!(
+                        "a real worker builds its state in memory; expected at most {MAX_STATE_MB} MiB"
+                    ),
+                );
+            }
+        }
+        for (i, f) in s.functions.iter().enumerate() {
+            if f.concurrency.is_some_and(|c| c > 1) {
+                return err(
+                    &format!("functions[{i}].concurrency"),
+                    "a real worker serves one invocation at a time; expected 1",
+                );
+            }
+            if f.state_mb.is_some_and(|m| m.0 > MAX_STATE_MB) {
+                return err(
+                    &format!("functions[{i}].state_mb"),
+                    &format!(
+                        "a real worker builds its state in memory; expected at most {MAX_STATE_MB} MiB"
+                    ),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The same checks on the apps of any workload (trace apps have no key).
+fn check_table(table: &FunctionTable, origin: &str) -> Result<()> {
+    for a in &table.apps {
+        if a.concurrency > 1 || a.state_mb > MAX_STATE_MB {
+            return Err(Error::input(
+                format!("{origin}: workload"),
+                format!(
+                    "app \"{}\": the real executor needs concurrency 1 and state_mb at most {MAX_STATE_MB}, found {} and {}",
+                    a.name, a.concurrency, a.state_mb
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Runs a validated scenario on the real executor. `origin` names the
+/// scenario in errors; `progress` hears a line about every 10 s.
+pub fn run(
+    s: &Scenario,
+    origin: &str,
+    ctx: &Context,
+    opts: &DriverOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<RealRun> {
+    check_supported(s, origin)?;
+    let streams = Streams::new(s.seed, opts.replicate);
+    let workload::Workload { table, arrivals } = workload::open(s, ctx, &streams)?;
+    check_table(&table, origin)?;
+    let platform = sim::build_platform(s, &table, &streams);
+    let specs = table
+        .apps
+        .iter()
+        .enumerate()
+        .map(|(i, a)| WorkerSpec::new(a.state_mb as u32, mix64(s.seed ^ ((i as u64) << 20))))
+        .collect();
+    let ex = Executor::new(ExecutorConfig {
+        worker_bin: opts.worker_bin.clone(),
+    })?;
+    let horizon = SimTime(s.duration.as_nanos());
+    let mut d = Real {
+        ex,
+        platform,
+        metrics: Metrics::new(table.functions.len(), horizon),
+        t0: Instant::now(),
+        last: SimTime::ZERO,
+        timers: EventQueue::new(),
+        out: Vec::with_capacity(16),
+        specs,
+        work: opts.work,
+        next_exec: 0,
+        next_job: 0,
+        procs: HashMap::new(),
+        live: HashMap::new(),
+        jobs: HashMap::new(),
+        templates: HashMap::new(),
+        stats: DriverStats::default(),
+        events: 0,
+        fingerprint: 0xcbf2_9ce4_8422_2325,
+        lateness_sum: 0,
+        arrivals_fed: 0,
+    };
+    let mut arrivals = arrivals;
+    let run = d.run(&mut arrivals, horizon, progress);
+    let wall = d.t0.elapsed();
+    let end = run?;
+    if let Some(e) = arrivals.take_error() {
+        return Err(e);
+    }
+    let snapshots = d.platform.snapshots().map(|sn| SnapshotSummary {
+        counters: sn.counters,
+        store_mb: sn.store_mb(),
+    });
+    d.metrics.advance(horizon, &d.platform.gauges());
+    d.metrics.seal();
+    if d.arrivals_fed > 0 {
+        d.stats.lateness_mean_ns = (d.lateness_sum / d.arrivals_fed as u128) as u64;
+    }
+    let Real {
+        metrics,
+        platform,
+        stats,
+        events,
+        fingerprint,
+        ..
+    } = d;
+    Ok(RealRun {
+        result: RunResult {
+            table,
+            workload: arrivals.stats(),
+            metrics,
+            events,
+            fingerprint,
+            instances_alive: platform.live_instances(),
+            end,
+            snapshots,
+        },
+        stats,
+        wall,
+    })
+}
+
+/// What a worker process is to the driver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Proc {
+    /// It serves the platform's instance.
+    Instance(InstanceId),
+    /// The template of (app, host).
+    Template { app: u32, host: u32 },
+    /// Killed by the driver; its `Exited` is expected.
+    Killed,
+}
+
+/// A platform instance's worker, once started (None: waiting for its
+/// template to be ready before it forks).
+#[derive(Clone, Copy, Debug)]
+struct Live {
+    exec: Option<ExecId>,
+    app: u32,
+}
+
+/// The template of an (app, host) pair.
+#[derive(Clone, Debug)]
+struct Template {
+    exec: ExecId,
+    ready: bool,
+    /// The instance whose full init took the snapshot (the first fork).
+    taker: InstanceId,
+    /// The platform has been told the snapshot is taken (its first fork is
+    /// ready): from then on the platform's cache decides its life.
+    committed: bool,
+    /// Instances to fork once it is ready.
+    waiting: Vec<InstanceId>,
+}
+
+struct Real {
+    ex: Executor,
+    platform: Platform,
+    metrics: Metrics,
+    t0: Instant,
+    /// The last `now` handed to the platform.
+    last: SimTime,
+    timers: EventQueue<Event>,
+    out: Vec<Action>,
+    /// Each app's worker spec (state size and seed).
+    specs: Vec<WorkerSpec>,
+    work: Work,
+    next_exec: u64,
+    next_job: u64,
+    procs: HashMap<ExecId, Proc>,
+    live: HashMap<InstanceId, Live>,
+    jobs: HashMap<JobId, (InstanceId, u32)>,
+    templates: HashMap<(u32, u32), Template>,
+    stats: DriverStats,
+    events: u64,
+    fingerprint: u64,
+    lateness_sum: u128,
+    arrivals_fed: u64,
+}
+
+const PRIME: u64 = 0x0000_0100_0000_01b3;
+
+fn to_duration(d: SimDuration) -> Duration {
+    Duration::from_nanos(d.as_nanos())
+}
+
+/// A failure of the run itself (not of the user's input).
+fn failure(what: String) -> Error {
+    ExecError::Io {
+        what,
+        err: std::io::ErrorKind::Other.into(),
+    }
+    .into()
+}
+
+impl Real {
+    fn wall(&self, at: Instant) -> SimTime {
+        SimTime(at.saturating_duration_since(self.t0).as_nanos() as u64)
+    }
+
+    /// `t` raised to the last `now`, which it becomes; the metrics are
+    /// brought up to it first.
+    fn clock(&mut self, t: SimTime) -> SimTime {
+        let now = t.max(self.last);
+        self.last = now;
+        self.metrics.advance(now, &self.platform.gauges());
+        now
+    }
+
+    fn at_wall(&self, t: SimTime) -> Instant {
+        self.t0 + Duration::from_nanos(t.0)
+    }
+
+    fn mix(&mut self, now: SimTime, code: u64, id: u64) {
+        self.events += 1;
+        self.fingerprint = (self.fingerprint ^ now.0).wrapping_mul(PRIME) ^ (code << 56 | id);
+    }
+
+    /// The event loop: feeds due timers and arrivals, waits for the
+    /// executor until the next one is due. Returns the time of the last
+    /// input.
+    fn run(
+        &mut self,
+        source: &mut Arrivals,
+        horizon: SimTime,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<SimTime> {
+        let mut arrivals = source.peekable();
+        // Provisioned concurrency, as in the simulator.
+        let now = self.clock(SimTime::ZERO);
+        self.platform.provision(now, &mut self.out);
+        self.perform()?;
+        // A run that cannot end is cut off: the workload plus this much.
+        let give_up = self.at_wall(horizon) + Duration::from_secs(120);
+        let mut next_report = Instant::now() + Duration::from_secs(10);
+        loop {
+            loop {
+                let now_wall = self.wall(Instant::now());
+                let t_timer = self.timers.peek_time();
+                let t_arr = arrivals.peek().map(|i| i.arrival);
+                let timer_first = match (t_timer, t_arr) {
+                    (Some(t), Some(a)) => t <= a,
+                    (Some(_), None) => true,
+                    (None, _) => false,
+                };
+                if timer_first && t_timer.is_some_and(|t| t <= now_wall) {
+                    let Some((_, ev)) = self.timers.pop() else {
+                        break;
+                    };
+                    let now = self.clock(now_wall);
+                    let (code, id) = match ev {
+                        Event::KeepAlive(i) => (3, i.slot as u64),
+                        Event::QueueTimeout(t) => (4, t),
+                        Event::Prewarm(a, _) => (5, a as u64),
+                        Event::Ready(i) => (1, i.slot as u64),
+                        Event::Done(i, _) => (2, i.slot as u64),
+                    };
+                    self.mix(now, code, id);
+                    self.platform.handle(now, ev, &mut self.out);
+                    self.perform()?;
+                } else if t_arr.is_some_and(|a| a <= now_wall) {
+                    let Some(inv) = arrivals.next() else {
+                        break;
+                    };
+                    self.arrive(inv, now_wall)?;
+                } else {
+                    break;
+                }
+            }
+            let now_wall = self.wall(Instant::now());
+            let drained = arrivals.peek().is_none()
+                && self.platform.outstanding() == 0
+                && self.timers.peek_time().is_none_or(|t| t >= horizon);
+            if drained && (self.platform.gauges().starting == 0 || now_wall >= horizon) {
+                break;
+            }
+            let wall = Instant::now();
+            if wall >= give_up {
+                return Err(failure(format!(
+                    "the real run did not finish within 120 s after its duration ({} invocations outstanding)",
+                    self.platform.outstanding()
+                )));
+            }
+            if wall >= next_report {
+                next_report = wall + Duration::from_secs(10);
+                progress(&format!(
+                    "real: {:.0} s of {:.0} s, {} arrivals, {} instances alive",
+                    now_wall.0 as f64 / 1e9,
+                    horizon.0 as f64 / 1e9,
+                    self.metrics.counters.arrivals,
+                    self.platform.live_instances()
+                ));
+            }
+            let next_due = [self.timers.peek_time(), arrivals.peek().map(|i| i.arrival)]
+                .into_iter()
+                .flatten()
+                .min()
+                .map_or(wall + Duration::from_millis(100), |t| self.at_wall(t))
+                .min(wall + Duration::from_millis(100));
+            if let Some(ev) = self.ex.next_event(next_due) {
+                self.exec_event(ev)?;
+            }
+        }
+        Ok(self.last)
+    }
+
+    fn arrive(&mut self, inv: Invocation, now_wall: SimTime) -> Result<()> {
+        let now = self.clock(now_wall);
+        let late = now.since(inv.arrival).as_nanos();
+        self.lateness_sum += late as u128;
+        self.arrivals_fed += 1;
+        self.stats.lateness_max_ns = self.stats.lateness_max_ns.max(late);
+        self.mix(now, 0, inv.function as u64);
+        self.metrics.arrival(inv.function);
+        self.platform.arrival(now, inv, &mut self.out);
+        self.perform()
+    }
+
+    fn exec_id(&mut self) -> ExecId {
+        self.next_exec += 1;
+        ExecId(self.next_exec)
+    }
+
+    /// Performs the platform's actions with processes and timers, and
+    /// records their outcomes.
+    fn perform(&mut self) -> Result<()> {
+        let mut out = std::mem::take(&mut self.out);
+        for a in out.drain(..) {
+            match a {
+                Action::Start {
+                    instance,
+                    app,
+                    host,
+                    prewarm,
+                    kind,
+                    take_snapshot,
+                } => {
+                    self.metrics.started(prewarm, kind, take_snapshot);
+                    self.start(instance, app, host, kind, take_snapshot)?;
+                }
+                Action::Execute {
+                    instance,
+                    job,
+                    exec,
+                } => self.execute(instance, job, exec)?,
+                Action::Evicted {
+                    instance, reason, ..
+                } => {
+                    self.metrics.evicted(reason);
+                    if let Some(l) = self.live.remove(&instance) {
+                        if let Some(e) = l.exec {
+                            self.kill(e)?;
+                        }
+                    }
+                }
+                Action::ArmKeepAlive { instance, at } => {
+                    self.timers.push(at, Event::KeepAlive(instance));
+                }
+                Action::ArmQueueTimeout { ticket, at } => {
+                    self.timers.push(at, Event::QueueTimeout(ticket));
+                }
+                Action::ArmPrewarm {
+                    app,
+                    generation,
+                    at,
+                } => self.timers.push(at, Event::Prewarm(app, generation)),
+                Action::PrewarmUsed { .. } => self.metrics.counters.prewarm_used += 1,
+                Action::PrewarmWasted { .. } => self.metrics.counters.prewarm_wasted += 1,
+                Action::Queued { inv } => self.metrics.queued(inv.function),
+                Action::Throttled { inv } => self.metrics.throttled(inv.function),
+                Action::Completed(c) => self.metrics.complete(&c),
+                Action::Rejected { inv, reason } => self.metrics.reject(inv.function, reason),
+            }
+        }
+        self.out = out;
+        self.retire_templates()
+    }
+
+    /// Starts the worker of a new platform instance (see the module doc for
+    /// the mapping of start kinds).
+    fn start(
+        &mut self,
+        instance: InstanceId,
+        app: u32,
+        host: u32,
+        kind: StartKind,
+        take_snapshot: bool,
+    ) -> Result<()> {
+        self.live.insert(instance, Live { exec: None, app });
+        match kind {
+            StartKind::Full if take_snapshot => {
+                // A stale template of the pair (its snapshot left the
+                // cache and the platform takes it again) goes first.
+                if let Some(old) = self.templates.remove(&(app, host)) {
+                    self.kill(old.exec)?;
+                }
+                let e = self.exec_id();
+                self.ex
+                    .start(e, ExecKind::Template, self.specs[app as usize])?;
+                self.stats.templates += 1;
+                self.procs.insert(e, Proc::Template { app, host });
+                self.templates.insert(
+                    (app, host),
+                    Template {
+                        exec: e,
+                        ready: false,
+                        taker: instance,
+                        committed: false,
+                        waiting: vec![instance],
+                    },
+                );
+                Ok(())
+            }
+            StartKind::LocalRestore => match self.templates.get_mut(&(app, host)) {
+                Some(t) if t.ready => {
+                    let template = t.exec;
+                    self.fork(instance, template)
+                }
+                Some(t) => {
+                    t.waiting.push(instance);
+                    Ok(())
+                }
+                None => {
+                    self.stats.fallbacks += 1;
+                    self.cold(instance, app)
+                }
+            },
+            StartKind::RemoteRestore => {
+                // Refused by check_supported; started cold if it ever comes.
+                self.stats.fallbacks += 1;
+                self.cold(instance, app)
+            }
+            StartKind::Full => self.cold(instance, app),
+        }
+    }
+
+    fn cold(&mut self, instance: InstanceId, app: u32) -> Result<()> {
+        let e = self.exec_id();
+        self.ex.start(e, ExecKind::Cold, self.specs[app as usize])?;
+        self.stats.cold_spawns += 1;
+        self.procs.insert(e, Proc::Instance(instance));
+        self.live.insert(instance, Live { exec: Some(e), app });
+        Ok(())
+    }
+
+    fn fork(&mut self, instance: InstanceId, template: ExecId) -> Result<()> {
+        let Some(app) = self.live.get(&instance).map(|l| l.app) else {
+            return Ok(());
+        };
+        let e = self.exec_id();
+        self.ex
+            .start(e, ExecKind::Fork { template }, self.specs[app as usize])?;
+        self.stats.forks += 1;
+        self.procs.insert(e, Proc::Instance(instance));
+        self.live.insert(instance, Live { exec: Some(e), app });
+        Ok(())
+    }
+
+    fn kill(&mut self, e: ExecId) -> Result<()> {
+        self.procs.insert(e, Proc::Killed);
+        self.ex.kill(e)
+    }
+
+    fn execute(&mut self, instance: InstanceId, job: u32, exec: SimDuration) -> Result<()> {
+        let Some(e) = self.live.get(&instance).and_then(|l| l.exec) else {
+            return Err(failure(format!(
+                "the platform ran an invocation on instance {}/{} that has no worker",
+                instance.slot, instance.generation
+            )));
+        };
+        self.next_job += 1;
+        let j = JobId(self.next_job);
+        self.jobs.insert(j, (instance, job));
+        let d = to_duration(exec);
+        let req = match self.work {
+            Work::Cpu => Request::cpu(d),
+            Work::Io => Request::io(d),
+        };
+        self.ex.invoke(e, j, req)
+    }
+
+    /// Kills the templates whose snapshot the platform's cache dropped.
+    fn retire_templates(&mut self) -> Result<()> {
+        if self.templates.is_empty() {
+            return Ok(());
+        }
+        let Some(sn) = self.platform.snapshots() else {
+            return Ok(());
+        };
+        let gone: Vec<(u32, u32)> = self
+            .templates
+            .iter()
+            .filter(|((app, host), t)| t.committed && !sn.cached(*host, *app))
+            .map(|(&k, _)| k)
+            .collect();
+        for k in gone {
+            if let Some(t) = self.templates.remove(&k) {
+                self.kill(t.exec)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// An event from the executor.
+    fn exec_event(&mut self, ev: ExecEvent) -> Result<()> {
+        let e = ev.instance();
+        let proc = self.procs.get(&e).copied();
+        match ev {
+            ExecEvent::Ready { at, .. } => match proc {
+                Some(Proc::Instance(id)) => {
+                    // The first fork of a template commits its snapshot.
+                    if let Some(t) = self.templates.values_mut().find(|t| t.taker == id) {
+                        t.committed = true;
+                    }
+                    let now = self.clock(self.wall(at));
+                    self.mix(now, 1, id.slot as u64);
+                    self.platform.handle(now, Event::Ready(id), &mut self.out);
+                    self.perform()?;
+                }
+                Some(Proc::Template { app, host }) => {
+                    let waiting = match self.templates.get_mut(&(app, host)) {
+                        Some(t) if t.exec == e => {
+                            t.ready = true;
+                            std::mem::take(&mut t.waiting)
+                        }
+                        _ => Vec::new(),
+                    };
+                    for id in waiting {
+                        self.fork(id, e)?;
+                    }
+                }
+                Some(Proc::Killed) | None => {}
+            },
+            ExecEvent::Done { job, at, .. } => {
+                if let Some((id, j)) = self.jobs.remove(&job) {
+                    let now = self.clock(self.wall(at));
+                    self.mix(now, 2, id.slot as u64);
+                    self.platform.handle(now, Event::Done(id, j), &mut self.out);
+                    self.perform()?;
+                }
+            }
+            ExecEvent::Failed { job, reason, .. } => {
+                self.jobs.remove(&job);
+                self.stats.failed_invocations += 1;
+                return Err(failure(format!(
+                    "invocation {job} on worker {e} failed: {reason}"
+                )));
+            }
+            ExecEvent::Exited { cause, .. } => {
+                self.procs.remove(&e);
+                match proc {
+                    Some(Proc::Killed) | None => {}
+                    Some(Proc::Instance(_)) => {
+                        self.stats.crashed_instances += 1;
+                        return Err(failure(format!("worker {e} ended on its own: {cause}")));
+                    }
+                    Some(Proc::Template { app, host }) => {
+                        // Its waiting instances start cold; later local
+                        // restores on the host fall back likewise.
+                        let waiting = match self.templates.get(&(app, host)) {
+                            Some(t) if t.exec == e => self
+                                .templates
+                                .remove(&(app, host))
+                                .map(|t| t.waiting)
+                                .unwrap_or_default(),
+                            _ => Vec::new(),
+                        };
+                        for id in waiting {
+                            self.stats.fallbacks += 1;
+                            self.cold(id, app)?;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -10,9 +10,9 @@
 //!   2 GiB), called round robin. First-fit placement and LRU eviction,
 //!   the scenario defaults. Throughput is in invocations per second.
 //!   - warm: a fixed 10-minute keep-alive, and every app has an idle
-//!     instance; an invocation is `arrival`
-//!     (the warm pick) then `Done` (the keep-alive decision, back to
-//!     idle): what the real driver asks of the core on its warm path.
+//!     instance; an invocation is `arrival` (the warm pick) then `Done`
+//!     (the keep-alive decision, back to idle): what the real driver asks
+//!     of the core on its warm path.
 //!   - cold: keep-alive `none`; an invocation is `arrival` (placement, a
 //!     new instance), `Ready`, then `Done` (the keep-alive decision
 //!     evicts it): placement plus keep-alive decision plus eviction.

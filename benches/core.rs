@@ -81,6 +81,7 @@ fn inv(id: u64, function: u32, now: u64) -> Invocation {
         function,
         arrival: SimTime(now),
         exec: SimDuration(500),
+        attempt: 0,
     }
 }
 

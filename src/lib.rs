@@ -35,6 +35,7 @@
 pub mod engine;
 pub mod error;
 pub mod executor;
+pub mod faults;
 pub mod metrics;
 pub mod platform;
 pub mod policy;

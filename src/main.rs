@@ -251,6 +251,12 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
                 st.lateness_mean_ns as f64 / 1e6,
                 st.lateness_max_ns as f64 / 1e6
             );
+            if st.failed_invocations + st.crashed_instances > 0 {
+                println!(
+                    "real failures: {} invocations failed in a worker, {} workers died on their own (each a crash for the platform core)",
+                    st.failed_invocations, st.crashed_instances
+                );
+            }
             print!("{}", compare::render(&o.rows));
             println!("results written to {}/", o.dir.display());
         }

@@ -57,10 +57,12 @@ fn row<'a>(rows: &'a [MetricRow], name: &str) -> &'a MetricRow {
 }
 
 /// The counts that must match exactly.
-const EXACT: [&str; 14] = [
+const EXACT: [&str; 16] = [
     "arrivals",
     "completed",
     "rejected",
+    "failed",
+    "retries",
     "starts_full",
     "starts_local_restore",
     "starts_remote_restore",

@@ -32,6 +32,45 @@ struct Extras {
     remote: bool,
     cache_mb: u32,
     locality: bool,
+    faults: Faults,
+}
+
+/// Fault switches: host failures, spot preemption, consolidation,
+/// instance lifetime, out-of-memory calls and retries.
+#[derive(Debug, Clone)]
+struct Faults {
+    mtbf_s: Option<u32>,
+    spot_every_s: Option<u32>,
+    relocate: bool,
+    consolidate_s: Option<u32>,
+    lifetime_s: Option<u32>,
+    oom_mb: Option<u32>,
+    attempts: u32,
+}
+
+fn faults_strategy() -> impl Strategy<Value = Faults> {
+    (
+        proptest::option::of(20u32..200),
+        proptest::option::of(20u32..200),
+        any::<bool>(),
+        proptest::option::of(10u32..100),
+        proptest::option::of(5u32..120),
+        proptest::option::of(50u32..400),
+        1u32..4,
+    )
+        .prop_map(
+            |(mtbf_s, spot_every_s, relocate, consolidate_s, lifetime_s, oom_mb, attempts)| {
+                Faults {
+                    mtbf_s,
+                    spot_every_s,
+                    relocate,
+                    consolidate_s,
+                    lifetime_s,
+                    oom_mb,
+                    attempts,
+                }
+            },
+        )
 }
 
 fn extras_strategy() -> impl Strategy<Value = Extras> {
@@ -43,16 +82,20 @@ fn extras_strategy() -> impl Strategy<Value = Extras> {
         any::<bool>(),
         0u32..800,
         any::<bool>(),
+        faults_strategy(),
     )
         .prop_map(
-            |((k0, k1), global_limit, hold, snapshots, remote, cache_mb, locality)| Extras {
-                app_concurrency: [k0, k1],
-                global_limit,
-                hold,
-                snapshots,
-                remote,
-                cache_mb,
-                locality,
+            |((k0, k1), global_limit, hold, snapshots, remote, cache_mb, locality, faults)| {
+                Extras {
+                    app_concurrency: [k0, k1],
+                    global_limit,
+                    hold,
+                    snapshots,
+                    remote,
+                    cache_mb,
+                    locality,
+                    faults,
+                }
             },
         )
 }
@@ -116,6 +159,28 @@ fn scenario_text(
     if x.locality {
         t += "[placement]\nkind = \"snapshot-locality\"\n";
     }
+    let f = &x.faults;
+    t += &format!(
+        "[retry]\nmax_attempts = {}\nbackoff = \"2s\"\n[faults]\n",
+        f.attempts
+    );
+    if let Some(l) = f.lifetime_s {
+        t += &format!("max_lifetime = \"{l}s\"\n");
+    }
+    if let Some(m) = f.mtbf_s {
+        t += &format!(
+            "[faults.failures]\ntime_to_failure = {{ dist = \"exponential\", mean = \"{m}s\" }}\nrepair = {{ dist = \"exponential\", mean = \"20s\" }}\n"
+        );
+    }
+    if let Some(e) = f.spot_every_s {
+        t += &format!(
+            "[faults.preemption]\nfirst = 0\ncount = 1\ninterval = {{ dist = \"exponential\", mean = \"{e}s\" }}\nnotice = \"10s\"\nrelocate = {}\ndown = {{ dist = \"constant\", value = \"30s\" }}\n",
+            f.relocate
+        );
+    }
+    if let Some(c) = f.consolidate_s {
+        t += &format!("[faults.consolidation]\nevery = \"{c}s\"\nthreshold = 0.5\n");
+    }
     for a in 0..2 {
         t += &format!(
             "[[apps]]\nname = \"app{a}\"\nmemory_mb = {}\nstate_mb = {}\nconcurrency = {}\ninit = {{ dist = \"exponential\", mean = \"{}ms\" }}\n",
@@ -145,6 +210,9 @@ fn scenario_text(
             "exec = {{ dist = \"exponential\", mean = \"{}ms\" }}\narrivals = {{ kind = \"poisson\", rate = \"{}/min\" }}\n",
             f.exec_ms, f.rate_per_min
         );
+        if let (Some(mb), 0) = (x.faults.oom_mb, i % 2) {
+            t += &format!("memory_used = {{ dist = \"uniform\", min_mb = 10, max_mb = {mb} }}\n");
+        }
     }
     t
 }
@@ -169,13 +237,27 @@ proptest! {
         // run() checks the platform invariants after every event.
         let r = run(&s, 0);
         let c = &r.metrics.counters;
-        prop_assert_eq!(c.arrivals, c.completed + c.rejected(), "ends exactly once\n{}", text);
+        let kills: u64 = c.killed.iter().sum();
+        prop_assert_eq!(
+            c.arrivals,
+            c.completed + c.rejected() + c.failed,
+            "ends exactly once\n{}",
+            text
+        );
+        if x.faults.attempts == 1 {
+            prop_assert_eq!(c.retries, 0);
+        }
+        prop_assert!(c.failed <= kills * 4, "failures need kills");
+        let per_fn_failed: u64 = r.metrics.per_fn.iter().map(|f| f.counts.failed).sum();
+        prop_assert_eq!(per_fn_failed, c.failed);
         prop_assert_eq!(c.completed, c.cold + c.warm);
         // Each start serves at least one cold invocation; with concurrency
         // 1 exactly one.
-        prop_assert!(c.instances_started <= c.cold);
+        // Relocations start pre-warms; a killed start serves no one.
+        prop_assert_eq!(c.prewarm_started, c.relocations);
+        prop_assert!(c.instances_started - c.prewarm_started <= c.cold + kills);
         let single = x.app_concurrency == [1, 1] && fns.iter().all(|f| f.concurrency == 1 || f.app.is_some());
-        if single {
+        if single && kills == 0 {
             prop_assert_eq!(c.instances_started, c.cold, "one start per cold invocation");
         }
         prop_assert_eq!(c.cold, c.cold_by_kind.iter().sum::<u64>());
@@ -193,7 +275,7 @@ proptest! {
         }
         prop_assert_eq!(
             c.instances_started,
-            c.evicted_keepalive + c.evicted_pressure + r.instances_alive
+            c.evicted_keepalive + c.evicted_pressure + kills + r.instances_alive
         );
         prop_assert!(c.queued + c.throttled >= c.rejected_timeout);
         if !evict {

@@ -11,9 +11,10 @@
 //! measured here first with `coldsim calibrate --quick` (and written to the
 //! results folder).
 //!
-//! What is compared ([`rows`]): starts by kind, cold and warm invocations,
-//! evictions (keep-alive and pressure), snapshots taken, peak instances
-//! alive, and the 50th, 90th and 99th percentiles of the start delay of
+//! What is compared ([`rows`]): invocations that arrived, completed, were
+//! rejected or failed for good, retries, starts by kind, cold and warm
+//! invocations, evictions (keep-alive and pressure), snapshots taken, peak
+//! instances alive, and the 50th, 90th and 99th percentiles of the start delay of
 //! each start kind and of the end-to-end latency of each kind of
 //! invocation (cold after a full init, cold after a local restore, warm)
 //! and of all. Remote restores have no real counterpart (the driver refuses
@@ -120,6 +121,8 @@ pub fn rows(real: &RunResult, sim: &RunResult) -> Vec<MetricRow> {
     count(&mut v, "arrivals", &|m| m.counters.arrivals);
     count(&mut v, "completed", &|m| m.counters.completed);
     count(&mut v, "rejected", &|m| m.counters.rejected());
+    count(&mut v, "failed", &|m| m.counters.failed);
+    count(&mut v, "retries", &|m| m.counters.retries);
     count(&mut v, "starts_full", &|m| m.counters.starts_by_kind[0]);
     count(&mut v, "starts_local_restore", &|m| {
         m.counters.starts_by_kind[1]

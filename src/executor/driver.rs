@@ -21,9 +21,15 @@
 //!   is earlier (the platform's clock never runs backwards; events wait in
 //!   a channel while the driver handles others, typically for microseconds).
 //! * Timers ([`Action::ArmKeepAlive`], [`Action::ArmQueueTimeout`],
-//!   [`Action::ArmPrewarm`]) go to a local [`EventQueue`] and are fired when
-//!   their time has elapsed, before an arrival due at the same time (the
-//!   simulator's tie rule).
+//!   [`Action::ArmPrewarm`], [`Action::ArmLifetime`], and retries after
+//!   their delay) go to a local [`Engine`] queue and are fired when their
+//!   time has elapsed, before an arrival due at the same time (the
+//!   simulator's tie rule). A retry's delay is drawn in `[0, cap]` from the
+//!   simulator's stream (`retry`, `jitter`), so equal decisions draw equal
+//!   delays. The `[faults]` section's host failures, preemptions and
+//!   consolidation rounds are scheduled by the simulator's [`Injector`]
+//!   into the same queue: a host failure kills the host's workers for
+//!   real.
 //!
 //! Hosts are the platform's logical hosts: a group with a memory capacity
 //! that placement fills and eviction frees. Every worker runs on the one
@@ -55,17 +61,24 @@
 //!   An app serving more than one invocation at once has no counterpart
 //!   (a worker serves one at a time) and is refused.
 //!
-//! [`Action::Evicted`] kills the instance's worker. Outcomes
-//! ([`Action::Completed`], [`Action::Rejected`], ...) go into the same
-//! [`Metrics`] as the simulator's, so a real run yields a [`RunResult`]
-//! with the simulator's summary columns.
+//! [`Action::Evicted`] and [`Action::Killed`] kill the instance's worker
+//! (unless it is already dead). Outcomes ([`Action::Completed`],
+//! [`Action::Rejected`], [`Action::Failed`], ...) go into the same
+//! [`Metrics`] as the simulator's ([`sim::new_metrics`]), so a real run
+//! yields a [`RunResult`] with the simulator's summary columns.
 //!
 //! # Failures
 //!
-//! A worker that dies on its own, fails an invocation, or fails to start
-//! is counted in [`DriverStats`] and ends the run with an error naming it:
-//! the platform core has no input for a dead instance yet, so the run
-//! could not go on faithfully.
+//! A worker that fails an invocation ([`ExecEvent::Failed`]: it crashed,
+//! hung past the request's timeout, or answered with a wrong checksum), or
+//! that ends on its own ([`ExecEvent::Exited`] of a live instance,
+//! including a start that never became ready), is reported to the core as
+//! [`Event::Crash`] at the executor's time: the core frees its memory and
+//! retries or fails its invocations by the function's retry policy, as for
+//! a crash in the simulator. [`DriverStats`] counts them.
+//! Out-of-memory kills (`functions[].memory_used`) are not emulated: a
+//! worker does not use the memory the scenario draws, so such a scenario
+//! is refused.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -76,10 +89,11 @@ use super::{
     StartKind as ExecKind, WorkerSpec,
 };
 use crate::engine::rng::mix64;
-use crate::engine::{EventQueue, Streams};
+use crate::engine::{Engine, Next, RngStream, Streams};
 use crate::error::{Error, Result};
+use crate::faults::Injector;
 use crate::metrics::Metrics;
-use crate::platform::{Action, Event, InstanceId, Platform, StartKind};
+use crate::platform::{Action, Event, HostState, InstanceId, Platform, StartKind};
 use crate::scenario::{Scenario, WorkloadCfg};
 use crate::sim::{self, RunResult, SnapshotSummary};
 use crate::time::{SimDuration, SimTime};
@@ -122,8 +136,8 @@ pub struct DriverStats {
     pub forks: u64,
     /// Local restores started cold because their template was gone.
     pub fallbacks: u64,
-    /// Invocations that failed, and workers that died on their own or
-    /// failed to start (each ends the run; see the module doc).
+    /// Invocations that failed in a worker, and workers that died on their
+    /// own or failed to start: each is an [`Event::Crash`] for the core.
     pub failed_invocations: u64,
     pub crashed_instances: u64,
     /// How late arrivals were handed to the platform after their time:
@@ -190,6 +204,12 @@ pub fn check_supported(s: &Scenario, origin: &str) -> Result<()> {
                     "a real worker serves one invocation at a time; expected 1",
                 );
             }
+            if f.memory_used.is_some() {
+                return err(
+                    &format!("functions[{i}].memory_used"),
+                    "the real executor does not emulate out-of-memory kills (a worker does not use the memory drawn); remove it",
+                );
+            }
             if f.state_mb.is_some_and(|m| m.0 > MAX_STATE_MB) {
                 return err(
                     &format!("functions[{i}].state_mb"),
@@ -243,13 +263,24 @@ pub fn run(
         worker_bin: opts.worker_bin.clone(),
     })?;
     let horizon = SimTime(s.duration.as_nanos());
+    let mut timers: Engine<Event> = Engine::new();
+    let injector = if s.faults.is_empty() {
+        None
+    } else {
+        let mut inj = Injector::new(&s.faults, s.hosts.count, horizon, &streams)
+            .map_err(|m| Error::input(format!("{origin}: faults"), m))?;
+        inj.start(&mut timers, s.hosts.count);
+        Some(inj)
+    };
     let mut d = Real {
         ex,
         platform,
-        metrics: Metrics::new(table.functions.len(), horizon),
+        metrics: sim::new_metrics(s, &table),
         t0: Instant::now(),
         last: SimTime::ZERO,
-        timers: EventQueue::new(),
+        timers,
+        injector,
+        retry_rng: streams.named("retry", "jitter"),
         out: Vec::with_capacity(16),
         specs,
         work: opts.work,
@@ -345,7 +376,11 @@ struct Real {
     t0: Instant,
     /// The last `now` handed to the platform.
     last: SimTime,
-    timers: EventQueue<Event>,
+    /// Timers and fault events (no arrivals go through it).
+    timers: Engine<Event>,
+    injector: Option<Injector>,
+    /// Retry delays, drawn as the simulator draws them.
+    retry_rng: RngStream,
     out: Vec<Action>,
     /// Each app's worker spec (state size and seed).
     specs: Vec<WorkerSpec>,
@@ -414,7 +449,7 @@ impl Real {
         // Provisioned concurrency, as in the simulator.
         let now = self.clock(SimTime::ZERO);
         self.platform.provision(now, &mut self.out);
-        self.perform()?;
+        self.perform(now)?;
         // A run that cannot end is cut off: the workload plus this much.
         let give_up = self.at_wall(horizon) + Duration::from_secs(120);
         let mut next_report = Instant::now() + Duration::from_secs(10);
@@ -429,20 +464,12 @@ impl Real {
                     (None, _) => false,
                 };
                 if timer_first && t_timer.is_some_and(|t| t <= now_wall) {
-                    let Some((_, ev)) = self.timers.pop() else {
+                    let none = &mut std::iter::empty::<Invocation>().peekable();
+                    let Some(Next::Event(_, ev)) = self.timers.next(none) else {
                         break;
                     };
                     let now = self.clock(now_wall);
-                    let (code, id) = match ev {
-                        Event::KeepAlive(i) => (3, i.slot as u64),
-                        Event::QueueTimeout(t) => (4, t),
-                        Event::Prewarm(a, _) => (5, a as u64),
-                        Event::Ready(i) => (1, i.slot as u64),
-                        Event::Done(i, _) => (2, i.slot as u64),
-                    };
-                    self.mix(now, code, id);
-                    self.platform.handle(now, ev, &mut self.out);
-                    self.perform()?;
+                    self.timer(now, ev)?;
                 } else if t_arr.is_some_and(|a| a <= now_wall) {
                     let Some(inv) = arrivals.next() else {
                         break;
@@ -489,6 +516,44 @@ impl Real {
         Ok(self.last)
     }
 
+    /// A timer or fault event is due; fault events go through the
+    /// injector afterwards, as in the simulator.
+    fn timer(&mut self, now: SimTime, ev: Event) -> Result<()> {
+        let (code, id) = match ev {
+            Event::Ready(i) => (1u64, i.slot as u64),
+            Event::Done(i, _) => (2, i.slot as u64),
+            Event::KeepAlive(i) => (3, i.slot as u64),
+            Event::QueueTimeout(t) => (4, t),
+            Event::Prewarm(a, _) => (5, a as u64),
+            Event::Crash(i) => (6, i.slot as u64),
+            Event::Oom(i, _) => (7, i.slot as u64),
+            Event::Retry(t) => (8, t as u64),
+            Event::HostFail(h) => (9, h as u64),
+            Event::HostRepair(h) => (10, h as u64),
+            Event::Preempt(h) => (11, h as u64),
+            Event::Reclaim(h) => (12, h as u64),
+            Event::Consolidate => (13, 0),
+            Event::Lifetime(i) => (14, i.slot as u64),
+        };
+        self.mix(now, code, id);
+        match (self.injector.as_mut(), ev) {
+            (
+                Some(inj),
+                Event::HostFail(h) | Event::HostRepair(h) | Event::Preempt(h) | Event::Reclaim(h),
+            ) => {
+                let prior = self.platform.host_state(h);
+                self.platform.handle(now, ev, &mut self.out);
+                inj.after(now, ev, prior, &mut self.timers);
+            }
+            (Some(inj), Event::Consolidate) => {
+                self.platform.handle(now, ev, &mut self.out);
+                inj.after(now, ev, HostState::Up, &mut self.timers);
+            }
+            _ => self.platform.handle(now, ev, &mut self.out),
+        }
+        self.perform(now)
+    }
+
     fn arrive(&mut self, inv: Invocation, now_wall: SimTime) -> Result<()> {
         let now = self.clock(now_wall);
         let late = now.since(inv.arrival).as_nanos();
@@ -498,7 +563,7 @@ impl Real {
         self.mix(now, 0, inv.function as u64);
         self.metrics.arrival(inv.function);
         self.platform.arrival(now, inv, &mut self.out);
-        self.perform()
+        self.perform(now)
     }
 
     fn exec_id(&mut self) -> ExecId {
@@ -508,7 +573,7 @@ impl Real {
 
     /// Performs the platform's actions with processes and timers, and
     /// records their outcomes.
-    fn perform(&mut self) -> Result<()> {
+    fn perform(&mut self, now: SimTime) -> Result<()> {
         let mut out = std::mem::take(&mut self.out);
         for a in out.drain(..) {
             match a {
@@ -527,28 +592,48 @@ impl Real {
                     instance,
                     job,
                     exec,
+                    ..
                 } => self.execute(instance, job, exec)?,
                 Action::Evicted {
                     instance, reason, ..
                 } => {
                     self.metrics.evicted(reason);
-                    if let Some(l) = self.live.remove(&instance) {
-                        if let Some(e) = l.exec {
-                            self.kill(e)?;
-                        }
-                    }
+                    self.end_instance(instance)?;
                 }
+                Action::Killed {
+                    instance,
+                    app,
+                    reason,
+                    lost,
+                    jobs,
+                    ..
+                } => {
+                    self.metrics.killed(app, reason, lost, jobs);
+                    self.end_instance(instance)?;
+                }
+                Action::Retry { token, cap, .. } => {
+                    self.metrics.counters.retries += 1;
+                    // Full jitter, as the simulator draws it.
+                    let d = (self.retry_rng.uniform() * cap.as_nanos() as f64) as u64;
+                    let at = now + SimDuration::from_nanos(d);
+                    self.timers.schedule(at, Event::Retry(token));
+                }
+                Action::Failed { inv, .. } => self.metrics.failed(inv.function),
+                Action::ArmLifetime { instance, at } => {
+                    self.timers.schedule(at, Event::Lifetime(instance));
+                }
+                Action::Relocated { .. } => self.metrics.counters.relocations += 1,
                 Action::ArmKeepAlive { instance, at } => {
-                    self.timers.push(at, Event::KeepAlive(instance));
+                    self.timers.schedule(at, Event::KeepAlive(instance));
                 }
                 Action::ArmQueueTimeout { ticket, at } => {
-                    self.timers.push(at, Event::QueueTimeout(ticket));
+                    self.timers.schedule(at, Event::QueueTimeout(ticket));
                 }
                 Action::ArmPrewarm {
                     app,
                     generation,
                     at,
-                } => self.timers.push(at, Event::Prewarm(app, generation)),
+                } => self.timers.schedule(at, Event::Prewarm(app, generation)),
                 Action::PrewarmUsed { .. } => self.metrics.counters.prewarm_used += 1,
                 Action::PrewarmWasted { .. } => self.metrics.counters.prewarm_wasted += 1,
                 Action::Queued { inv } => self.metrics.queued(inv.function),
@@ -641,6 +726,39 @@ impl Real {
         Ok(())
     }
 
+    /// The platform is done with an instance (evicted or killed): its
+    /// worker is killed unless it is already dead, and an instance still
+    /// waiting for its template leaves the template's list.
+    fn end_instance(&mut self, instance: InstanceId) -> Result<()> {
+        let Some(l) = self.live.remove(&instance) else {
+            return Ok(());
+        };
+        match l.exec {
+            Some(e) if self.procs.get(&e) == Some(&Proc::Instance(instance)) => self.kill(e),
+            Some(_) => Ok(()),
+            None => {
+                for t in self.templates.values_mut() {
+                    t.waiting.retain(|&id| id != instance);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// A worker of a live instance failed or died on its own: the core
+    /// hears [`Event::Crash`] (see the module doc).
+    fn crash(&mut self, e: ExecId, id: InstanceId, at: Instant) -> Result<()> {
+        // Dead already: nothing to kill when the core ends it.
+        self.procs.insert(e, Proc::Killed);
+        if !self.live.contains_key(&id) {
+            return Ok(());
+        }
+        let now = self.clock(self.wall(at));
+        self.mix(now, 6, id.slot as u64);
+        self.platform.handle(now, Event::Crash(id), &mut self.out);
+        self.perform(now)
+    }
+
     fn kill(&mut self, e: ExecId) -> Result<()> {
         self.procs.insert(e, Proc::Killed);
         self.ex.kill(e)
@@ -700,7 +818,7 @@ impl Real {
                     let now = self.clock(self.wall(at));
                     self.mix(now, 1, id.slot as u64);
                     self.platform.handle(now, Event::Ready(id), &mut self.out);
-                    self.perform()?;
+                    self.perform(now)?;
                 }
                 Some(Proc::Template { app, host }) => {
                     let waiting = match self.templates.get_mut(&(app, host)) {
@@ -721,23 +839,24 @@ impl Real {
                     let now = self.clock(self.wall(at));
                     self.mix(now, 2, id.slot as u64);
                     self.platform.handle(now, Event::Done(id, j), &mut self.out);
-                    self.perform()?;
+                    self.perform(now)?;
                 }
             }
-            ExecEvent::Failed { job, reason, .. } => {
+            ExecEvent::Failed { job, at, .. } => {
                 self.jobs.remove(&job);
-                self.stats.failed_invocations += 1;
-                return Err(failure(format!(
-                    "invocation {job} on worker {e} failed: {reason}"
-                )));
+                if let Some(Proc::Instance(id)) = proc {
+                    self.stats.failed_invocations += 1;
+                    self.crash(e, id, at)?;
+                }
             }
-            ExecEvent::Exited { cause, .. } => {
+            ExecEvent::Exited { at, .. } => {
                 self.procs.remove(&e);
                 match proc {
                     Some(Proc::Killed) | None => {}
-                    Some(Proc::Instance(_)) => {
+                    Some(Proc::Instance(id)) => {
                         self.stats.crashed_instances += 1;
-                        return Err(failure(format!("worker {e} ended on its own: {cause}")));
+                        self.crash(e, id, at)?;
+                        self.procs.remove(&e);
                     }
                     Some(Proc::Template { app, host }) => {
                         // Its waiting instances start cold; later local

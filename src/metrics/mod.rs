@@ -13,9 +13,12 @@
 //! the platform's gauges are constant, so each integral is a sum of
 //! `gauge x dt` in integer MB-nanoseconds, exact whatever the run length.
 
+pub mod billing;
+
 use hdrhistogram::Histogram;
 
-use crate::platform::{Completion, EvictReason, Gauges, RejectReason, StartKind};
+use crate::platform::{Completion, EvictReason, Gauges, KillReason, RejectReason, StartKind};
+use crate::time::SimDuration;
 use crate::time::SimTime;
 
 /// Lowest discernible value, 1 us in nanoseconds.
@@ -189,6 +192,8 @@ pub struct FnCounts {
     pub cold_by_kind: [u64; 3],
     pub queued: u64,
     pub rejected: u64,
+    /// Invocations that failed for good (their attempts spent).
+    pub failed: u64,
 }
 
 /// Everything recorded for one function.
@@ -220,6 +225,22 @@ pub struct Counters {
     pub starts_by_kind: [u64; 3],
     /// Full inits that took their app's snapshot.
     pub snapshots_taken: u64,
+    /// Invocations that failed for good, and retries scheduled.
+    pub failed: u64,
+    pub retries: u64,
+    /// Cold completions of retried attempts (cold starts a kill caused).
+    pub cold_retries: u64,
+    /// Instances killed or recycled, by [`KillReason::index`].
+    pub killed: [u64; 6],
+    /// Idle instances moved to another host.
+    pub relocations: u64,
+    /// Execution time thrown away by kills, in ns.
+    pub lost_ns: u128,
+    /// Attempts that executed (completed or killed while running), and
+    /// their billed memory-time in MB-ns (duration rounded up to the
+    /// billing granularity).
+    pub billed_requests: u64,
+    pub billed_mb_ns: u128,
     /// Instances started ahead of demand (pre-warms), and of those, the
     /// ones that served an invocation and the ones evicted unused.
     pub prewarm_started: u64,
@@ -244,6 +265,10 @@ pub struct Integrals {
     pub queued: u128,
     pub running: u128,
     pub throttled: u128,
+    /// Hosts powered on, and cores busy (running invocations, at most the
+    /// cores of the hosts on), in count-ns.
+    pub hosts_on: u128,
+    pub busy_cores: u128,
     pub starting_mb: u128,
     pub busy_mb: u128,
     pub idle_mb: u128,
@@ -265,10 +290,22 @@ pub struct Metrics {
     /// invocations by start kind ([`StartKind::index`]).
     pub start_by_kind: [Span; 3],
     pub latency_by_kind: [Span; 3],
+    /// End-to-end latency (from the first arrival) of invocations that
+    /// completed after one or more retries.
+    pub latency_retried: Span,
     pub per_fn: Vec<FnMetrics>,
     /// The most instances alive at once (starting, busy or idle), over the
     /// whole run (not clipped at the horizon).
     pub peak_instances: u64,
+    billing: Billing,
+}
+
+/// What billing needs to know of the run.
+#[derive(Clone, Debug, Default)]
+struct Billing {
+    app_memory_mb: Vec<u64>,
+    granularity_ns: u64,
+    cores_per_host: u64,
 }
 
 impl Metrics {
@@ -283,6 +320,12 @@ impl Metrics {
             latency_warm: Span::new(3),
             start_by_kind: std::array::from_fn(|_| Span::new(3)),
             latency_by_kind: std::array::from_fn(|_| Span::new(3)),
+            latency_retried: Span::new(3),
+            billing: Billing {
+                app_memory_mb: Vec::new(),
+                granularity_ns: 1,
+                cores_per_host: 1,
+            },
             per_fn: (0..functions)
                 .map(|_| FnMetrics {
                     counts: FnCounts::default(),
@@ -291,6 +334,23 @@ impl Metrics {
                 .collect(),
             peak_instances: 0,
         }
+    }
+
+    /// Sets what billing needs: each app's memory, the billing
+    /// granularity, and the cores of a host (for CPU utilisation).
+    pub fn set_billing(&mut self, app_memory_mb: Vec<u64>, granularity: SimDuration, cores: u64) {
+        self.billing = Billing {
+            app_memory_mb,
+            granularity_ns: granularity.as_nanos().max(1),
+            cores_per_host: cores.max(1),
+        };
+    }
+
+    /// `d` in ns rounded up to the billing granularity, times `mb`.
+    #[inline]
+    fn billed(&self, d: u64, mb: u64) -> u128 {
+        let g = self.billing.granularity_ns;
+        d.div_ceil(g) as u128 * g as u128 * mb as u128
     }
 
     /// Integrates the gauges, constant since the last call, up to `now`
@@ -311,6 +371,9 @@ impl Metrics {
         i.queued += g.queued as u128 * dt;
         i.running += g.running as u128 * dt;
         i.throttled += g.throttled as u128 * dt;
+        i.hosts_on += g.hosts_on as u128 * dt;
+        let cores = g.hosts_on * self.billing.cores_per_host;
+        i.busy_cores += g.running.min(cores) as u128 * dt;
         i.starting_mb += g.starting_mb as u128 * dt;
         i.busy_mb += g.busy_mb as u128 * dt;
         i.idle_mb += g.idle_mb as u128 * dt;
@@ -336,6 +399,14 @@ impl Metrics {
     #[inline]
     pub fn complete(&mut self, c: &Completion) {
         self.counters.completed += 1;
+        if let Some(&mb) = self.billing.app_memory_mb.get(c.app as usize) {
+            let exec = c.end.since(c.exec_start).as_nanos();
+            self.counters.billed_requests += 1;
+            self.counters.billed_mb_ns += self.billed(exec, mb);
+        }
+        if c.inv.attempt > 0 {
+            self.complete_retried(c);
+        }
         let f = &mut self.per_fn[c.inv.function as usize];
         f.counts.completed += 1;
         f.spans.record(c);
@@ -349,6 +420,37 @@ impl Metrics {
                 self.latency_warm.record(latency);
             }
         }
+    }
+
+    /// The retry part of [`Metrics::complete`], out of the common path.
+    #[cold]
+    #[inline(never)]
+    fn complete_retried(&mut self, c: &Completion) {
+        self.latency_retried
+            .record(c.end.since(c.inv.arrival).as_nanos());
+        if c.cold() {
+            self.counters.cold_retries += 1;
+        }
+    }
+
+    /// An instance was killed (or recycled) for `reason`, throwing away
+    /// `lost` of execution; the lost work is billed as one attempt's worth
+    /// per running invocation, rounded up once (documented).
+    pub fn killed(&mut self, app: u32, reason: KillReason, lost: SimDuration, jobs: u32) {
+        self.counters.killed[reason.index()] += 1;
+        self.counters.lost_ns += lost.as_nanos() as u128;
+        if !lost.is_zero() && jobs > 0 {
+            if let Some(&mb) = self.billing.app_memory_mb.get(app as usize) {
+                self.counters.billed_requests += jobs as u64;
+                self.counters.billed_mb_ns += self.billed(lost.as_nanos(), mb);
+            }
+        }
+    }
+
+    /// An invocation failed for good.
+    pub fn failed(&mut self, function: u32) {
+        self.counters.failed += 1;
+        self.per_fn[function as usize].counts.failed += 1;
     }
 
     /// The cold-start part of [`Metrics::complete`], out of the warm path.
@@ -404,6 +506,7 @@ impl Metrics {
         self.overall.seal();
         self.latency_cold.seal();
         self.latency_warm.seal();
+        self.latency_retried.seal();
         for sp in self
             .start_by_kind
             .iter_mut()

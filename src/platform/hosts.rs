@@ -138,6 +138,9 @@ pub struct Hosts {
     by_free: OnceCell<BTreeSet<(u64, u32)>>,
     /// Instances on all hosts.
     total_instances: u64,
+    /// Hosts that take no new instance (failed, being reclaimed, powered
+    /// off): every query sees them with no free memory.
+    closed: Vec<bool>,
 }
 
 impl Hosts {
@@ -154,6 +157,7 @@ impl Hosts {
             dirty_list: Vec::new(),
             by_free: OnceCell::new(),
             total_instances: 0,
+            closed: vec![false; count],
         }
     }
 
@@ -169,8 +173,36 @@ impl Hosts {
         self.capacity_mb
     }
 
+    /// Free memory of `h` for a new instance: 0 while it is closed.
+    #[inline]
     pub fn free_mb(&self, h: u32) -> u64 {
+        self.eff(h as usize)
+    }
+
+    /// Memory of `h` not held by any instance, closed or not.
+    pub fn unused_mb(&self, h: u32) -> u64 {
         self.free_mb[h as usize]
+    }
+
+    #[inline]
+    fn eff(&self, h: usize) -> u64 {
+        if self.closed[h] { 0 } else { self.free_mb[h] }
+    }
+
+    pub fn is_closed(&self, h: u32) -> bool {
+        self.closed[h as usize]
+    }
+
+    /// Closes `h` to new instances (or opens it again); its instances stay.
+    pub fn set_closed(&mut self, h: u32, closed: bool) {
+        let h = h as usize;
+        if self.closed[h] == closed {
+            return;
+        }
+        let old = self.eff(h);
+        self.closed[h] = closed;
+        self.refresh(h);
+        self.reindex(h, old);
     }
 
     pub fn idle_mb(&self, h: u32) -> u64 {
@@ -205,10 +237,8 @@ impl Hosts {
     #[inline]
     pub fn best_fit(&self, mb: u64) -> Option<u32> {
         let set = self.by_free.get_or_init(|| {
-            self.free_mb
-                .iter()
-                .enumerate()
-                .map(|(h, &f)| (f, h as u32))
+            (0..self.free_mb.len())
+                .map(|h| (self.eff(h), h as u32))
                 .collect()
         });
         set.range((mb, 0)..).next().map(|&(_, h)| h)
@@ -244,7 +274,12 @@ impl Hosts {
         for h in self.dirty_list.drain(..) {
             let h = h as usize;
             self.dirty[h] = false;
-            self.reclaim_tree.set(h, self.free_mb[h] + self.idle_mb[h]);
+            let r = if self.closed[h] {
+                0
+            } else {
+                self.free_mb[h] + self.idle_mb[h]
+            };
+            self.reclaim_tree.set(h, r);
         }
         self.reclaim_tree.first_at_least(mb).map(|h| h as u32)
     }
@@ -259,7 +294,7 @@ impl Hosts {
 
     #[inline]
     fn refresh(&mut self, h: usize) {
-        self.free_tree.set(h, self.free_mb[h]);
+        self.free_tree.set(h, self.eff(h));
         self.mark_dirty(h);
     }
 
@@ -267,7 +302,7 @@ impl Hosts {
     /// its current free memory.
     #[inline]
     fn reindex(&mut self, h: usize, old: u64) {
-        let new = self.free_mb[h];
+        let new = self.eff(h);
         if let Some(set) = self.by_free.get_mut() {
             if new != old {
                 set.remove(&(old, h as u32));
@@ -285,7 +320,7 @@ impl Hosts {
     pub fn alloc(&mut self, h: u32, mb: u64) {
         let h = h as usize;
         debug_assert!(self.free_mb[h] >= mb);
-        let old = self.free_mb[h];
+        let old = self.eff(h);
         self.free_mb[h] -= mb;
         self.instances[h] += 1;
         self.total_instances += 1;
@@ -297,7 +332,7 @@ impl Hosts {
     #[inline]
     pub fn release_idle(&mut self, h: u32, mb: u64) {
         let h = h as usize;
-        let old = self.free_mb[h];
+        let old = self.eff(h);
         self.idle_mb[h] -= mb;
         self.free_mb[h] += mb;
         self.instances[h] -= 1;
@@ -376,8 +411,14 @@ mod tests {
             let mut h = Hosts::new(n, cap);
             // Live instances as (host, mb, idle).
             let mut live: Vec<(u32, u64, bool)> = Vec::new();
+            let mut closed = vec![false; n];
             for (grow, host, mb, pick) in ops {
-                if grow || live.is_empty() {
+                if pick % 7 == 3 {
+                    // Close or reopen a host: it keeps its instances.
+                    let host = host % n;
+                    closed[host] = !closed[host];
+                    h.set_closed(host as u32, closed[host]);
+                } else if grow || live.is_empty() {
                     let host = (host % n) as u32;
                     let mb = mb % (cap + 1);
                     if h.free_mb(host) >= mb {
@@ -401,7 +442,24 @@ mod tests {
                         live[i].2 = true;
                     }
                 }
-                let free: Vec<u64> = (0..n as u32).map(|j| h.free_mb(j)).collect();
+                let free: Vec<u64> = (0..n)
+                    .map(|j| {
+                        let used: u64 = live.iter().filter(|l| l.0 as usize == j).map(|l| l.1).sum();
+                        prop_assert_eq!(h.unused_mb(j as u32), cap - used);
+                        Ok(if closed[j] { 0 } else { cap - used })
+                    })
+                    .collect::<Result<_, TestCaseError>>()?;
+                prop_assert_eq!(
+                    (0..n as u32).map(|j| h.free_mb(j)).collect::<Vec<_>>(),
+                    free.clone()
+                );
+                for q in [1, (cap / 2).max(1), cap] {
+                    let reclaim = (0..n).find(|&j| {
+                        let idle: u64 = live.iter().filter(|l| l.0 as usize == j && l.2).map(|l| l.1).sum();
+                        !closed[j] && free[j] + idle >= q
+                    });
+                    prop_assert_eq!(h.first_reclaimable(q), reclaim.map(|j| j as u32));
+                }
                 let insts: u64 = (0..n as u32).map(|j| h.instances(j) as u64).sum();
                 prop_assert_eq!(insts, live.len() as u64);
                 prop_assert_eq!(h.total_instances(), insts);

@@ -42,6 +42,14 @@
 //!   invocations share the queue's length bound.
 //! * When an instance's last execution ends with nothing queued for its
 //!   app, the [`KeepAlive`] policy decides how long it stays idle.
+//! * Instances can be killed (a host fails or is reclaimed, an execution
+//!   runs out of memory, a worker crashes) or relocated (consolidation,
+//!   a preemption notice). The invocations a killed instance was running or
+//!   starting for fail; each is retried after a backoff (at-least-once)
+//!   until its function's `max_attempts`, then counted as failed. Work
+//!   thrown away is reported. Closed hosts (failed, reclaimed, draining,
+//!   powered off) take no new instance. Instances past the maximum lifetime
+//!   are recycled when next idle.
 //!
 //! # Cancellation
 //!
@@ -87,6 +95,122 @@ pub enum Event {
     /// second field is the app's pre-warm generation when it was armed (an
     /// arrival of the app in between cancels it).
     Prewarm(u32, u32),
+    /// The instance died on its own (its worker crashed).
+    Crash(InstanceId),
+    /// Job `.1` ran out of its instance's memory: the instance dies.
+    Oom(InstanceId, u32),
+    /// The retry announced by [`Action::Retry`] with this token is due.
+    Retry(u32),
+    /// The host fails: every instance on it dies; it takes nothing new.
+    HostFail(u32),
+    /// The host is back (repaired, or reclaimed capacity returned).
+    HostRepair(u32),
+    /// A preemption notice for the host: it takes nothing new, its idle
+    /// instances move away, its busy ones may finish until the reclaim.
+    Preempt(u32),
+    /// The preempted host is reclaimed: what still runs there dies.
+    Reclaim(u32),
+    /// The consolidation controller runs.
+    Consolidate,
+    /// The instance reached the maximum lifetime ([`Action::ArmLifetime`]).
+    Lifetime(InstanceId),
+}
+
+/// Why an instance was killed (or recycled).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KillReason {
+    HostFailure,
+    Preemption,
+    Oom,
+    Crash,
+    /// Moved to another host (consolidation, a preemption notice); only
+    /// idle instances are relocated, so nothing is lost.
+    Relocation,
+    /// Recycled at the maximum lifetime, when idle; nothing is lost.
+    Lifetime,
+}
+
+impl KillReason {
+    pub const ALL: [KillReason; 6] = [
+        KillReason::HostFailure,
+        KillReason::Preemption,
+        KillReason::Oom,
+        KillReason::Crash,
+        KillReason::Relocation,
+        KillReason::Lifetime,
+    ];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The name used in result columns.
+    pub fn name(self) -> &'static str {
+        match self {
+            KillReason::HostFailure => "host_failure",
+            KillReason::Preemption => "preemption",
+            KillReason::Oom => "oom",
+            KillReason::Crash => "crash",
+            KillReason::Relocation => "relocation",
+            KillReason::Lifetime => "lifetime",
+        }
+    }
+}
+
+/// A function's retry policy: at-least-once, with capped exponential
+/// backoff. The platform announces each retry with the cap of its delay
+/// (`base x multiplier^(n-1)` for the n-th retry, at most `max`); the driver
+/// draws the delay uniformly below the cap ("full jitter", as the AWS SDKs'
+/// standard retry mode does).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (1 = never retry).
+    pub max_attempts: u32,
+    pub base: SimDuration,
+    pub multiplier: f64,
+    pub max: SimDuration,
+}
+
+impl RetryPolicy {
+    pub const NONE: RetryPolicy = RetryPolicy {
+        max_attempts: 1,
+        base: SimDuration::ZERO,
+        multiplier: 1.0,
+        max: SimDuration::ZERO,
+    };
+
+    /// The delay cap of retry number `n` (1 = the first retry).
+    pub fn cap(&self, n: u32) -> SimDuration {
+        let f = self.multiplier.powi(n.saturating_sub(1).min(1000) as i32);
+        let ns = (self.base.as_nanos() as f64 * f).min(self.max.as_nanos() as f64);
+        SimDuration::from_nanos(ns.max(0.0) as u64)
+    }
+}
+
+/// The consolidation controller's settings (see `Platform::consolidate`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Consolidation {
+    /// A host whose used memory is at most this fraction of its capacity,
+    /// with only idle instances, is emptied by relocating them.
+    pub threshold: f64,
+    /// Hosts left empty are powered off (and on again when needed).
+    pub power_off: bool,
+    /// Hosts never powered off below this many powered on.
+    pub min_on: u32,
+}
+
+/// A host's condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostState {
+    Up,
+    /// Failed, under repair (still owned: counted as on).
+    Failed,
+    /// Under a preemption notice: draining.
+    Draining,
+    /// Reclaimed spot capacity, gone until it returns.
+    Reclaimed,
+    /// Powered off by consolidation.
+    Off,
 }
 
 /// Why an instance was evicted.
@@ -147,11 +271,13 @@ pub enum Action {
         kind: StartKind,
         take_snapshot: bool,
     },
-    /// Run job `job` for `exec` on the instance; report [`Event::Done`].
-    /// `exec` already includes any slow-down after a restore.
+    /// Run job `job` (an invocation of `function`) for `exec` on the
+    /// instance; report [`Event::Done`]. `exec` already includes any
+    /// slow-down after a restore.
     Execute {
         instance: InstanceId,
         job: u32,
+        function: u32,
         exec: SimDuration,
     },
     /// Report [`Event::KeepAlive`] at `at`.
@@ -193,6 +319,41 @@ pub enum Action {
     Throttled {
         inv: Invocation,
     },
+    /// The instance was killed (its process, if any, must die); `lost` is
+    /// the execution time thrown away, `jobs` the invocations it ran or
+    /// started for.
+    Killed {
+        instance: InstanceId,
+        app: u32,
+        host: u32,
+        reason: KillReason,
+        lost: SimDuration,
+        jobs: u32,
+    },
+    /// An attempt failed and will be retried: report [`Event::Retry`] with
+    /// `token` after a delay drawn uniformly in `[0, cap]`.
+    Retry {
+        token: u32,
+        cap: SimDuration,
+        reason: KillReason,
+    },
+    /// The invocation failed for good (its attempts are spent).
+    Failed {
+        inv: Invocation,
+        reason: KillReason,
+    },
+    /// Report [`Event::Lifetime`] at `at`.
+    ArmLifetime {
+        instance: InstanceId,
+        at: SimTime,
+    },
+    /// An idle instance of `app` moved from host `from` (killed there,
+    /// started again on `to` by the start that follows).
+    Relocated {
+        app: u32,
+        from: u32,
+        to: u32,
+    },
     Completed(Completion),
     Rejected {
         inv: Invocation,
@@ -215,6 +376,8 @@ pub struct Gauges {
     pub running: u64,
     /// Invocations waiting for a concurrency limit.
     pub throttled: u64,
+    /// Hosts powered on (up, failed under repair, or draining).
+    pub hosts_on: u64,
 }
 
 /// Static configuration of a platform.
@@ -242,6 +405,13 @@ pub struct PlatformConfig {
     /// The limit over all functions (None: no limit).
     pub global_limit: Option<u32>,
     pub throttle: Throttle,
+    /// For each function, its retry policy.
+    pub fn_retry: Vec<RetryPolicy>,
+    /// Instances are recycled after this long (when next idle).
+    pub max_lifetime: Option<SimDuration>,
+    /// Preempted hosts relocate their idle instances (else evict them).
+    pub relocate_on_notice: bool,
+    pub consolidation: Option<Consolidation>,
 }
 
 impl PlatformConfig {
@@ -263,6 +433,10 @@ impl PlatformConfig {
             fn_limit: vec![None; n],
             global_limit: None,
             throttle: Throttle::Reject,
+            fn_retry: vec![RetryPolicy::NONE; n],
+            max_lifetime: None,
+            relocate_on_notice: true,
+            consolidation: None,
         }
     }
 }
@@ -297,6 +471,8 @@ struct Job {
     start: Option<StartKind>,
     /// Next job waiting for the same starting instance (NIL: none).
     next: u32,
+    /// The instance slot it runs or waits on.
+    inst: u32,
     live: bool,
 }
 
@@ -340,6 +516,9 @@ struct Instance {
     in_spare: bool,
     spare_prev: u32,
     spare_next: u32,
+    /// Past its maximum lifetime: recycled when next idle, takes no more
+    /// work meanwhile.
+    retiring: bool,
 }
 
 /// An app's idle list (most recently idle first) and its pending pre-warm,
@@ -441,6 +620,14 @@ pub struct Platform {
     multi: bool,
     limits: Option<Limits>,
     snapshots: Option<Snapshots>,
+    /// Failed attempts waiting for their retry, by token.
+    retries: Vec<Option<Invocation>>,
+    free_retries: Vec<u32>,
+    pending_retries: u64,
+    host_state: Vec<HostState>,
+    /// Held invocations admitted by slots that kills freed, dispatched by
+    /// [`Platform::after_kill`].
+    deferred: Vec<Invocation>,
 }
 
 /// An app's pending pre-warm: its generation (an arrival of the app
@@ -486,7 +673,6 @@ impl Platform {
             app_queue: vec![VecDeque::new(); apps],
             order: VecDeque::new(),
             next_ticket: 0,
-            gauges: Gauges::default(),
             keepalive_learns: keepalive.learns_from_arrivals(),
             eviction_ranks: eviction.ranks(),
             placement,
@@ -495,6 +681,15 @@ impl Platform {
             multi: cfg.app_concurrency.iter().any(|&k| k > 1),
             limits,
             snapshots: None,
+            retries: Vec::new(),
+            free_retries: Vec::new(),
+            pending_retries: 0,
+            host_state: vec![HostState::Up; cfg.hosts],
+            deferred: Vec::new(),
+            gauges: Gauges {
+                hosts_on: cfg.hosts as u64,
+                ..Gauges::default()
+            },
             cfg,
         }
     }
@@ -524,7 +719,15 @@ impl Platform {
 
     /// Invocations given an instance or waiting, not yet ended.
     pub fn outstanding(&self) -> u64 {
-        (self.jobs.len() - self.free_jobs.len()) as u64 + self.gauges.queued + self.gauges.throttled
+        (self.jobs.len() - self.free_jobs.len()) as u64
+            + self.gauges.queued
+            + self.gauges.throttled
+            + self.pending_retries
+    }
+
+    /// The condition of host `h`.
+    pub fn host_state(&self, h: u32) -> HostState {
+        self.host_state[h as usize]
     }
 
     /// A new invocation arrives at `now`.
@@ -666,6 +869,43 @@ impl Platform {
                 }
             }
             Event::QueueTimeout(ticket) => self.timeout(ticket, now, out),
+            Event::Crash(id) => {
+                if let Some(slot) = self.live_any(id) {
+                    self.kill(slot, KillReason::Crash, now, out);
+                    self.after_kill(now, out);
+                }
+            }
+            Event::Oom(id, _) => {
+                if let Some(slot) = self.live(id, State::Busy) {
+                    self.kill(slot, KillReason::Oom, now, out);
+                    self.after_kill(now, out);
+                }
+            }
+            Event::Retry(token) => {
+                if let Some(inv) = self.retries.get_mut(token as usize).and_then(Option::take) {
+                    self.free_retries.push(token);
+                    self.pending_retries -= 1;
+                    self.arrival(now, inv, out);
+                }
+            }
+            Event::HostFail(h) => self.host_fail(h, now, out),
+            Event::HostRepair(h) => self.host_repair(h, now, out),
+            Event::Preempt(h) => self.preempt(h, now, out),
+            Event::Reclaim(h) => self.reclaim(h, now, out),
+            Event::Consolidate => self.consolidate(now, out),
+            Event::Lifetime(id) => {
+                if let Some(slot) = self.live_any(id) {
+                    if self.insts[slot as usize].state == State::Idle {
+                        self.kill(slot, KillReason::Lifetime, now, out);
+                        self.after_kill(now, out);
+                    } else {
+                        self.insts[slot as usize].retiring = true;
+                        if self.multi {
+                            self.update_spare(slot);
+                        }
+                    }
+                }
+            }
             Event::Prewarm(app, generation) => {
                 let p = &mut self.app_idle[app as usize].prewarm;
                 if p.pending && p.generation == generation {
@@ -720,7 +960,11 @@ impl Platform {
     /// a host has free memory (a pre-warm never evicts).
     fn prewarm_start(&mut self, app: u32, now: SimTime, out: &mut Vec<Action>) -> Option<u32> {
         let mb = self.cfg.app_memory_mb[app as usize];
-        let host = self.place(app, mb)?;
+        let host = match self.place(app, mb) {
+            Some(h) => h,
+            None if self.power_on_for(mb) => self.place(app, mb)?,
+            None => return None,
+        };
         Some(self.new_instance(app, host, None, now, out))
     }
 
@@ -785,7 +1029,14 @@ impl Platform {
         if served > 0 {
             return;
         }
-        let keep = self.app_idle[app as usize].prewarm.keep;
+        // A relocated instance keeps what was left of its keep-alive (set in
+        // `expires_at` by `relocate`); a pre-warm keeps its app's window.
+        let expires = self.insts[slot as usize].expires_at;
+        let keep = if expires > now {
+            expires.since(now)
+        } else {
+            self.app_idle[app as usize].prewarm.keep
+        };
         self.go_idle(slot, now, keep, out);
         self.drain_queue(now, out);
     }
@@ -866,6 +1117,7 @@ impl Platform {
             self.attach_pending(slot, inv, now);
         } else {
             let j = self.new_job(inv, now, None);
+            self.jobs[j as usize].inst = slot;
             let mb = self.cfg.app_memory_mb[app as usize];
             let inst = &mut self.insts[slot as usize];
             inst.active += 1;
@@ -892,6 +1144,7 @@ impl Platform {
     fn attach_pending(&mut self, slot: u32, inv: Invocation, now: SimTime) {
         let kind = self.insts[slot as usize].kind;
         let j = self.new_job(inv, now, Some(kind));
+        self.jobs[j as usize].inst = slot;
         let inst = &mut self.insts[slot as usize];
         inst.active += 1;
         self.jobs[j as usize].next = inst.pending;
@@ -907,6 +1160,7 @@ impl Platform {
             exec_start: now,
             start,
             next: NIL,
+            inst: NIL,
             live: true,
         };
         match self.free_jobs.pop() {
@@ -928,6 +1182,7 @@ impl Platform {
         let job = &mut self.jobs[j as usize];
         job.exec_start = now;
         let mut exec = job.inv.exec;
+        let function = job.inv.function;
         if self.insts[slot as usize].slowed_left > 0 {
             exec = self.slowed(slot, exec);
         }
@@ -935,6 +1190,7 @@ impl Platform {
         out.push(Action::Execute {
             instance: self.id(slot),
             job: j,
+            function,
             exec,
         });
     }
@@ -962,7 +1218,10 @@ impl Platform {
             (i.app as usize, i.active, i.in_spare, i.state)
         };
         let k = self.cfg.app_concurrency[app];
-        let should = active >= 1 && active < k && matches!(state, State::Starting | State::Busy);
+        let should = active >= 1
+            && active < k
+            && matches!(state, State::Starting | State::Busy)
+            && !self.insts[slot as usize].retiring;
         if should == in_spare {
             return;
         }
@@ -1049,6 +1308,18 @@ impl Platform {
         if self.multi {
             self.update_spare(slot);
         }
+        let draining = if self.insts[slot as usize].retiring {
+            let host = self.insts[slot as usize].host;
+            if self.host_state[host as usize] != HostState::Draining {
+                self.kill(slot, KillReason::Lifetime, now, out);
+                return;
+            }
+            // Its host is under a preemption notice: the keep-alive policy
+            // decides as usual, then the idle instance moves away.
+            true
+        } else {
+            false
+        };
         let inst = &mut self.insts[slot as usize];
         if inst.first_idle == SimTime::MAX {
             inst.first_idle = now;
@@ -1075,6 +1346,12 @@ impl Platform {
                     at: now + after,
                 });
             }
+        }
+        if draining
+            && self.insts[slot as usize].state == State::Idle
+            && !(self.cfg.relocate_on_notice && self.relocate(slot, now, out))
+        {
+            self.kill(slot, KillReason::Preemption, now, out);
         }
     }
 
@@ -1187,6 +1464,7 @@ impl Platform {
                     in_spare: false,
                     spare_prev: NIL,
                     spare_next: NIL,
+                    retiring: false,
                 });
                 (self.insts.len() - 1) as u32
             }
@@ -1206,7 +1484,15 @@ impl Platform {
         inst.slowed_left = slowed;
         inst.active = 0;
         inst.pending = NIL;
+        inst.retiring = false;
+        inst.expires_at = SimTime::ZERO;
         self.set_state(slot, State::Starting);
+        if let Some(life) = self.cfg.max_lifetime {
+            out.push(Action::ArmLifetime {
+                instance: self.id(slot),
+                at: now + life,
+            });
+        }
         out.push(Action::Start {
             instance: self.id(slot),
             app,
@@ -1227,6 +1513,11 @@ impl Platform {
         let mb = self.cfg.app_memory_mb[app as usize];
         if let Some(h) = self.place(app, mb) {
             return Some(h);
+        }
+        if self.power_on_for(mb) {
+            if let Some(h) = self.place(app, mb) {
+                return Some(h);
+            }
         }
         if !self.cfg.evict_for_memory {
             return None;
@@ -1464,6 +1755,300 @@ impl Platform {
         i.app_next = NIL;
     }
 
+    /// Kills the instance in `slot`, whatever its state: the invocations it
+    /// runs or starts for fail (and are retried or failed for good), its
+    /// memory is freed. The caller drains the queue afterwards
+    /// ([`Platform::after_kill`]), once for a batch of kills.
+    fn kill(&mut self, slot: u32, reason: KillReason, now: SimTime, out: &mut Vec<Action>) {
+        let id = self.id(slot);
+        let (app, host, state, took) = {
+            let i = &self.insts[slot as usize];
+            (i.app, i.host, i.state, i.took_snapshot)
+        };
+        let mb = self.cfg.app_memory_mb[app as usize];
+        let mut lost = SimDuration::ZERO;
+        let mut jobs = 0u32;
+        if self.insts[slot as usize].active > 0 {
+            // O(live jobs) per kill: kills are rare next to invocations.
+            for j in 0..self.jobs.len() {
+                let job = self.jobs[j];
+                if !job.live || job.inst != slot {
+                    continue;
+                }
+                self.jobs[j].live = false;
+                self.free_jobs.push(j as u32);
+                jobs += 1;
+                if state == State::Busy {
+                    lost = lost + now.since(job.exec_start);
+                    self.gauges.running -= 1;
+                }
+                let mut admitted = None;
+                if self.limits.is_some() {
+                    admitted = self.release(job.inv.function);
+                }
+                self.retry_or_fail(job.inv, reason, out);
+                if let Some(inv) = admitted {
+                    self.deferred.push(inv);
+                }
+            }
+        }
+        let inst = &mut self.insts[slot as usize];
+        inst.active = 0;
+        inst.pending = NIL;
+        if self.multi {
+            self.update_spare(slot);
+        }
+        match state {
+            State::Idle => {
+                self.unlink_idle(slot);
+                self.hosts.release_idle(host, mb);
+            }
+            State::Starting | State::Busy => {
+                self.hosts.mark_idle(host, mb);
+                self.hosts.release_idle(host, mb);
+                if state == State::Starting && took {
+                    if let Some(s) = self.snapshots.as_mut() {
+                        s.take_abandoned(app);
+                    }
+                }
+            }
+            State::Free => return,
+        }
+        self.set_state(slot, State::Free);
+        let pos = self.insts[slot as usize].host_pos as usize;
+        let list = &mut self.host_insts[host as usize];
+        list.swap_remove(pos);
+        if let Some(&moved) = list.get(pos) {
+            self.insts[moved as usize].host_pos = pos as u32;
+        }
+        if self.insts[slot as usize].prewarmed {
+            out.push(Action::PrewarmWasted { app });
+        }
+        let inst = &mut self.insts[slot as usize];
+        inst.prewarmed = false;
+        inst.provisioned = false;
+        inst.retiring = false;
+        inst.generation = inst.generation.wrapping_add(1);
+        inst.timer_armed = false;
+        self.free_slots.push(slot);
+        out.push(Action::Killed {
+            instance: id,
+            app,
+            host,
+            reason,
+            lost,
+            jobs,
+        });
+    }
+
+    /// After kills: dispatch the held invocations their freed concurrency
+    /// slots admitted, then serve the queue with the freed memory.
+    fn after_kill(&mut self, now: SimTime, out: &mut Vec<Action>) {
+        while let Some(inv) = self.deferred.pop() {
+            let a = self.cfg.fn_app[inv.function as usize];
+            self.dispatch(a, inv, now, out);
+        }
+        if self.gauges.queued > 0 {
+            self.drain_queue(now, out);
+        }
+    }
+
+    /// A failed attempt: retried after a backoff if its function's policy
+    /// allows another attempt, else failed for good.
+    fn retry_or_fail(&mut self, inv: Invocation, reason: KillReason, out: &mut Vec<Action>) {
+        let pol = self.cfg.fn_retry[inv.function as usize];
+        let next = inv.attempt + 1;
+        if next >= pol.max_attempts {
+            out.push(Action::Failed { inv, reason });
+            return;
+        }
+        let retry = Invocation {
+            attempt: next,
+            ..inv
+        };
+        let token = match self.free_retries.pop() {
+            Some(t) => {
+                self.retries[t as usize] = Some(retry);
+                t
+            }
+            None => {
+                self.retries.push(Some(retry));
+                (self.retries.len() - 1) as u32
+            }
+        };
+        self.pending_retries += 1;
+        out.push(Action::Retry {
+            token,
+            cap: pol.cap(next),
+            reason,
+        });
+    }
+
+    /// Kills every instance on host `h` for `reason`.
+    fn kill_host(&mut self, h: u32, reason: KillReason, now: SimTime, out: &mut Vec<Action>) {
+        while let Some(&slot) = self.host_insts[h as usize].last() {
+            self.kill(slot, reason, now, out);
+        }
+    }
+
+    fn set_host(&mut self, h: u32, st: HostState) {
+        let on =
+            |s: HostState| matches!(s, HostState::Up | HostState::Failed | HostState::Draining);
+        let old = self.host_state[h as usize];
+        if on(old) && !on(st) {
+            self.gauges.hosts_on -= 1;
+        } else if !on(old) && on(st) {
+            self.gauges.hosts_on += 1;
+        }
+        self.host_state[h as usize] = st;
+        self.hosts.set_closed(h, st != HostState::Up);
+    }
+
+    /// Host `h` fails: everything on it dies, and it is closed until
+    /// repaired. A host already down is left alone.
+    fn host_fail(&mut self, h: u32, now: SimTime, out: &mut Vec<Action>) {
+        if !matches!(
+            self.host_state[h as usize],
+            HostState::Up | HostState::Draining
+        ) {
+            return;
+        }
+        self.set_host(h, HostState::Failed);
+        self.kill_host(h, KillReason::HostFailure, now, out);
+        self.after_kill(now, out);
+    }
+
+    /// Host `h` is back and takes instances again.
+    fn host_repair(&mut self, h: u32, now: SimTime, out: &mut Vec<Action>) {
+        if matches!(
+            self.host_state[h as usize],
+            HostState::Failed | HostState::Reclaimed
+        ) {
+            self.set_host(h, HostState::Up);
+            self.after_kill(now, out);
+        }
+    }
+
+    /// A preemption notice for host `h`: it is closed; its idle instances
+    /// move to other hosts (or are evicted); busy ones may finish.
+    fn preempt(&mut self, h: u32, now: SimTime, out: &mut Vec<Action>) {
+        if self.host_state[h as usize] != HostState::Up {
+            return;
+        }
+        self.set_host(h, HostState::Draining);
+        let insts: Vec<u32> = self.host_insts[h as usize].clone();
+        for slot in insts {
+            if self.insts[slot as usize].state == State::Idle {
+                if !(self.cfg.relocate_on_notice && self.relocate(slot, now, out)) {
+                    self.kill(slot, KillReason::Preemption, now, out);
+                }
+            } else {
+                // Busy or starting: takes no more work, and moves (or goes)
+                // when its last invocation ends.
+                self.insts[slot as usize].retiring = true;
+                if self.multi {
+                    self.update_spare(slot);
+                }
+            }
+        }
+        self.after_kill(now, out);
+    }
+
+    /// The preempted host `h` is reclaimed: what still runs there dies.
+    fn reclaim(&mut self, h: u32, now: SimTime, out: &mut Vec<Action>) {
+        if !matches!(
+            self.host_state[h as usize],
+            HostState::Up | HostState::Draining
+        ) {
+            return;
+        }
+        self.set_host(h, HostState::Reclaimed);
+        self.kill_host(h, KillReason::Preemption, now, out);
+        self.after_kill(now, out);
+    }
+
+    /// Moves an idle instance to another host: kills it here and starts a
+    /// replacement as a pre-warm where placement finds room (by full init
+    /// or snapshot restore, as the snapshot model says), idle for what is
+    /// left of its keep-alive. False (and nothing done) if no host has room.
+    fn relocate(&mut self, slot: u32, now: SimTime, out: &mut Vec<Action>) -> bool {
+        let (app, from, expires, provisioned) = {
+            let i = &self.insts[slot as usize];
+            (i.app, i.host, i.expires_at, i.provisioned)
+        };
+        let mb = self.cfg.app_memory_mb[app as usize];
+        // The source host is closed, so placement looks elsewhere.
+        let Some(to) = self.place(app, mb) else {
+            return false;
+        };
+        self.kill(slot, KillReason::Relocation, now, out);
+        out.push(Action::Relocated { app, from, to });
+        let keep = if provisioned {
+            SimDuration::ZERO
+        } else {
+            expires.since(now).max(SimDuration::from_nanos(1))
+        };
+        let new = self.new_instance(app, to, None, now, out);
+        let inst = &mut self.insts[new as usize];
+        inst.provisioned = provisioned;
+        inst.expires_at = now + keep;
+        true
+    }
+
+    /// The consolidation controller: empties lightly used hosts that hold
+    /// only idle instances by relocating those (fullest targets first:
+    /// best-fit), and powers empty hosts off, keeping `min_on` on. Hosts
+    /// are powered on again when an instance finds no room
+    /// ([`Platform::power_on_for`]).
+    pub fn consolidate(&mut self, now: SimTime, out: &mut Vec<Action>) {
+        let Some(c) = self.cfg.consolidation else {
+            return;
+        };
+        let cap = self.hosts.capacity_mb();
+        for h in 0..self.hosts.len() as u32 {
+            if self.host_state[h as usize] != HostState::Up {
+                continue;
+            }
+            let used = cap - self.hosts.unused_mb(h);
+            let all_idle = self.host_insts[h as usize]
+                .iter()
+                .all(|&i| self.insts[i as usize].state == State::Idle);
+            let light = used > 0 && (used as f64) <= c.threshold * cap as f64 && all_idle;
+            if light {
+                // Close it while moving, so nothing is placed back on it.
+                self.hosts.set_closed(h, true);
+                let idle: Vec<u32> = self.host_insts[h as usize].clone();
+                for slot in idle {
+                    if !self.relocate(slot, now, out) {
+                        break;
+                    }
+                }
+                self.hosts.set_closed(h, false);
+            }
+            let empty = self.host_insts[h as usize].is_empty();
+            if c.power_off && empty && self.gauges.hosts_on > c.min_on as u64 {
+                self.set_host(h, HostState::Off);
+            }
+        }
+        self.after_kill(now, out);
+    }
+
+    /// Powers on the lowest-numbered powered-off host, if any (when a new
+    /// instance of `mb` finds no room). True if one came on.
+    fn power_on_for(&mut self, mb: u64) -> bool {
+        if self.cfg.consolidation.is_none() || mb > self.hosts.capacity_mb() {
+            return false;
+        }
+        match (0..self.hosts.len() as u32).find(|&h| self.host_state[h as usize] == HostState::Off)
+        {
+            Some(h) => {
+                self.set_host(h, HostState::Up);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Checks every internal invariant; used by tests after each event.
     pub fn check_invariants(&self) -> Result<(), String> {
         let h = self.hosts.len();
@@ -1473,8 +2058,34 @@ impl Platform {
         let mut g = Gauges {
             queued: self.gauges.queued,
             throttled: self.gauges.throttled,
+            hosts_on: self
+                .host_state
+                .iter()
+                .filter(|s| matches!(s, HostState::Up | HostState::Failed | HostState::Draining))
+                .count() as u64,
             ..Gauges::default()
         };
+        for (h, st) in self.host_state.iter().enumerate() {
+            if self.hosts.is_closed(h as u32) != (*st != HostState::Up) {
+                return Err(format!("host {h} is {st:?} but closed is out of step"));
+            }
+            if matches!(
+                st,
+                HostState::Failed | HostState::Reclaimed | HostState::Off
+            ) && !self.host_insts[h].is_empty()
+            {
+                return Err(format!("host {h} is {st:?} and still has instances"));
+            }
+        }
+        let retries = self.retries.iter().filter(|r| r.is_some()).count() as u64;
+        if retries != self.pending_retries
+            || retries as usize + self.free_retries.len() != self.retries.len()
+        {
+            return Err("pending retries out of step".into());
+        }
+        if !self.deferred.is_empty() {
+            return Err("admitted invocations left undispatched".into());
+        }
         let mut idle_per_app = vec![0usize; self.app_idle.len()];
         let mut spare_per_app = vec![0usize; self.app_idle.len()];
         let mut attached = 0u64;
@@ -1531,7 +2142,8 @@ impl Platform {
             attached += inst.active as u64;
             let should_spare = inst.active >= 1
                 && inst.active < k
-                && matches!(inst.state, State::Starting | State::Busy);
+                && matches!(inst.state, State::Starting | State::Busy)
+                && !inst.retiring;
             if inst.in_spare != should_spare {
                 return Err(format!(
                     "instance with {} of {k} jobs in state {:?}: spare {}",
@@ -1553,7 +2165,7 @@ impl Platform {
             if used[i] > self.hosts.capacity_mb() {
                 return Err(format!("host {i} over capacity: {} MB used", used[i]));
             }
-            if self.hosts.free_mb(hi) + used[i] != self.hosts.capacity_mb() {
+            if self.hosts.unused_mb(hi) + used[i] != self.hosts.capacity_mb() {
                 return Err(format!("host {i} free memory out of step"));
             }
             if self.hosts.idle_mb(hi) != idle[i] || self.hosts.instances(hi) != count[i] {
@@ -1670,6 +2282,7 @@ mod tests {
             function: f,
             arrival: SimTime(t),
             exec: SimDuration(5),
+            attempt: 0,
         }
     }
 
@@ -1688,6 +2301,7 @@ mod tests {
             [Action::Execute {
                 instance,
                 job: 0,
+                function: 0,
                 exec: SimDuration(5)
             }]
         );
@@ -1702,6 +2316,7 @@ mod tests {
             [Action::Execute {
                 instance,
                 job: 0,
+                function: 0,
                 exec: SimDuration(5)
             }]
         );

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::metrics::{Metrics, Span};
+use crate::platform::KillReason;
 use crate::scenario::Scenario;
 use crate::sim::RunResult;
 
@@ -83,6 +84,18 @@ pub fn summary_row(s: &Scenario, replicate: u64, r: &RunResult) -> Row {
     let horizon_s = m.horizon.as_secs_f64();
     let allocated = i.starting_mb + i.busy_mb + i.idle_mb;
     let cpu_capacity = s.hosts.count as f64 * s.hosts.cores as f64;
+    // Billing (see metrics::billing): the user's bill and the provider's
+    // cost over the run.
+    let b = &s.billing;
+    let billed_gb_s = Metrics::gb_s(c.billed_mb_ns);
+    let bill_usd = billed_gb_s * b.gb_s_usd + c.billed_requests as f64 * b.request_usd;
+    let host_hours = i.hosts_on as f64 / 1e9 / 3600.0;
+    // Joules = idle W x host-seconds on + (peak - idle) W x busy
+    // core-seconds / cores per host.
+    let joules = b.idle_watts * i.hosts_on as f64 / 1e9
+        + (b.peak_watts - b.idle_watts) * i.busy_cores as f64 / 1e9 / s.hosts.cores as f64;
+    let energy_kwh = joules / 3.6e6;
+    let provider_usd = host_hours * b.host_hour_usd + energy_kwh * b.kwh_usd;
     use Cell::*;
     vec![
         ("scenario", Text(s.name.clone())),
@@ -101,6 +114,8 @@ pub fn summary_row(s: &Scenario, replicate: u64, r: &RunResult) -> Row {
         ("rejected_queue_full", Int(c.rejected_queue_full)),
         ("rejected_timeout", Int(c.rejected_timeout)),
         ("rejected_throttled", Int(c.rejected_throttled)),
+        ("failed", Int(c.failed)),
+        ("retries", Int(c.retries)),
         ("queued", Int(c.queued)),
         ("throttled", Int(c.throttled)),
         ("cold_starts", Int(c.cold)),
@@ -116,6 +131,23 @@ pub fn summary_row(s: &Scenario, replicate: u64, r: &RunResult) -> Row {
         ("starts_local_restore", Int(c.starts_by_kind[1])),
         ("starts_remote_restore", Int(c.starts_by_kind[2])),
         ("snapshots_taken", Int(c.snapshots_taken)),
+        (
+            "killed_host_failure",
+            Int(c.killed[KillReason::HostFailure.index()]),
+        ),
+        (
+            "killed_preemption",
+            Int(c.killed[KillReason::Preemption.index()]),
+        ),
+        ("killed_oom", Int(c.killed[KillReason::Oom.index()])),
+        ("killed_crash", Int(c.killed[KillReason::Crash.index()])),
+        (
+            "recycled_lifetime",
+            Int(c.killed[KillReason::Lifetime.index()]),
+        ),
+        ("relocations", Int(c.relocations)),
+        ("cold_retries", Int(c.cold_retries)),
+        ("lost_work_s", Float(c.lost_ns as f64 / 1e9)),
         (
             "snapshot_cache_evictions",
             Int(r.snapshots.map_or(0, |s| s.counters.cache_evictions)),
@@ -146,6 +178,14 @@ pub fn summary_row(s: &Scenario, replicate: u64, r: &RunResult) -> Row {
         ("cold_latency_p99_ms", Float(m.latency_cold.pct_ms(99.0))),
         ("warm_latency_p50_ms", Float(m.latency_warm.pct_ms(50.0))),
         ("warm_latency_p99_ms", Float(m.latency_warm.pct_ms(99.0))),
+        (
+            "retried_latency_p50_ms",
+            Float(m.latency_retried.pct_ms(50.0)),
+        ),
+        (
+            "retried_latency_p99_ms",
+            Float(m.latency_retried.pct_ms(99.0)),
+        ),
         ("start_full_p50_ms", Float(m.start_by_kind[0].pct_ms(50.0))),
         ("start_full_p99_ms", Float(m.start_by_kind[0].pct_ms(99.0))),
         ("start_local_p50_ms", Float(m.start_by_kind[1].pct_ms(50.0))),
@@ -174,6 +214,13 @@ pub fn summary_row(s: &Scenario, replicate: u64, r: &RunResult) -> Row {
         ("memory_idle_gb_s", Float(Metrics::gb_s(i.idle_mb))),
         ("memory_starting_gb_s", Float(Metrics::gb_s(i.starting_mb))),
         ("cpu_utilisation", Float(m.time_mean(i.busy) / cpu_capacity)),
+        ("mean_hosts_on", Float(m.time_mean(i.hosts_on))),
+        ("host_hours", Float(host_hours)),
+        ("energy_kwh", Float(energy_kwh)),
+        ("billed_gb_s", Float(billed_gb_s)),
+        ("bill_usd", Float(bill_usd)),
+        ("provider_cost_usd", Float(provider_usd)),
+        ("margin_usd", Float(bill_usd - provider_usd)),
         ("events", Int(r.events)),
         ("event_fingerprint", Text(format!("{:016x}", r.fingerprint))),
     ]
@@ -197,6 +244,7 @@ pub fn function_rows(r: &RunResult) -> Vec<Row> {
                 ("arrivals", Int(k.arrivals)),
                 ("completed", Int(k.completed)),
                 ("rejected", Int(k.rejected)),
+                ("failed", Int(k.failed)),
                 ("queued", Int(k.queued)),
                 ("cold_starts", Int(k.cold)),
                 ("cold_full", Int(k.cold_by_kind[0])),

@@ -65,6 +65,15 @@ pub struct Scenario {
     /// Snapshot reuse (off by default).
     #[serde(default)]
     pub snapshots: SnapshotsCfg,
+    /// The default retry policy of every function.
+    #[serde(default)]
+    pub retry: RetryCfg,
+    /// Host failures, preemption, consolidation, instance lifetime.
+    #[serde(default, skip_serializing_if = "crate::faults::FaultsCfg::is_empty")]
+    pub faults: crate::faults::FaultsCfg,
+    /// Prices of the user's bill and the provider's cost.
+    #[serde(default)]
+    pub billing: crate::metrics::billing::BillingCfg,
     /// Where invocations come from (default: the `[[functions]]` below).
     #[serde(default)]
     pub workload: WorkloadCfg,
@@ -530,6 +539,79 @@ fn one() -> u32 {
     1
 }
 
+/// A retry policy: how often an invocation whose instance was killed is
+/// tried again, and after what delay. Defaults follow the AWS SDKs'
+/// standard retry mode: 3 attempts in all, exponential backoff from 1 s
+/// doubling up to 20 s, with full jitter (the delay is uniform below the
+/// cap).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryCfg {
+    /// Attempts in all, the first included (1 = never retry).
+    #[serde(default = "RetryCfg::default_attempts")]
+    pub max_attempts: u32,
+    /// Cap of the first retry's delay.
+    #[serde(default = "RetryCfg::default_backoff")]
+    pub backoff: SimDuration,
+    /// Each later retry's cap is this many times the previous one.
+    #[serde(default = "RetryCfg::default_multiplier")]
+    pub multiplier: f64,
+    /// No cap exceeds this.
+    #[serde(default = "RetryCfg::default_max_backoff")]
+    pub max_backoff: SimDuration,
+}
+
+impl RetryCfg {
+    fn default_attempts() -> u32 {
+        3
+    }
+    fn default_backoff() -> SimDuration {
+        SimDuration::from_secs(1)
+    }
+    fn default_multiplier() -> f64 {
+        2.0
+    }
+    fn default_max_backoff() -> SimDuration {
+        SimDuration::from_secs(20)
+    }
+
+    pub fn policy(&self) -> crate::platform::RetryPolicy {
+        crate::platform::RetryPolicy {
+            max_attempts: self.max_attempts,
+            base: self.backoff,
+            multiplier: self.multiplier,
+            max: self.max_backoff,
+        }
+    }
+
+    fn validate(&self) -> Result<(), (String, String)> {
+        if self.max_attempts == 0 {
+            return Err((
+                "max_attempts".into(),
+                "expected at least 1 (1 = never retry)".into(),
+            ));
+        }
+        if !(self.multiplier.is_finite() && self.multiplier >= 1.0) {
+            return Err(("multiplier".into(), "expected a number >= 1".into()));
+        }
+        if self.max_backoff < self.backoff {
+            return Err(("max_backoff".into(), "must be at least backoff".into()));
+        }
+        Ok(())
+    }
+}
+
+impl Default for RetryCfg {
+    fn default() -> Self {
+        RetryCfg {
+            max_attempts: Self::default_attempts(),
+            backoff: Self::default_backoff(),
+            multiplier: Self::default_multiplier(),
+            max_backoff: Self::default_max_backoff(),
+        }
+    }
+}
+
 /// AWS Lambda's default function memory, 128 MB.
 fn default_memory() -> MemoryMb {
     MemoryMb(128)
@@ -563,6 +645,13 @@ pub struct FunctionCfg {
     /// at once; `limits.throttle` says what happens to one more.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_concurrency: Option<u32>,
+    /// Its retry policy (default: the scenario's `[retry]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryCfg>,
+    /// Peak memory each invocation uses; one above its instance's memory
+    /// is killed out of memory partway through (and its instance with it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_used: Option<MemDist>,
     pub exec: Dist,
     pub arrivals: ArrivalsCfg,
 }
@@ -1118,6 +1207,15 @@ pub fn validate(s: &Scenario, origin: &str, prefix: &str) -> Result<()> {
     if let Err((key, msg)) = s.snapshots.validate() {
         return Err(err(&format!("snapshots.{key}"), msg));
     }
+    if let Err((key, msg)) = s.retry.validate() {
+        return Err(err(&format!("retry.{key}"), msg));
+    }
+    if let Err((key, msg)) = s.faults.validate(s.hosts.count) {
+        return Err(err(&format!("faults.{key}"), msg));
+    }
+    if let Err((key, msg)) = s.billing.validate() {
+        return Err(err(&format!("billing.{key}"), msg));
+    }
     let host_mb = s.hosts.memory_mb.0;
     let mut app_names = std::collections::BTreeSet::new();
     for (i, a) in s.apps.iter().enumerate() {
@@ -1236,6 +1334,14 @@ pub fn validate(s: &Scenario, origin: &str, prefix: &str) -> Result<()> {
                 )
                 .map_err(|(k, m)| err(&at(k), m))?;
             }
+        }
+        if let Some(r) = &f.retry {
+            if let Err((key, msg)) = r.validate() {
+                return Err(err(&at(&format!("retry.{key}")), msg));
+            }
+        }
+        if let Some(m) = &f.memory_used {
+            m.validate().map_err(|msg| err(&at("memory_used"), msg))?;
         }
         if f.max_concurrency == Some(0) {
             return Err(err(

@@ -21,11 +21,14 @@
 use crate::engine::{Engine, Next, RngStream, Streams};
 use crate::error::{Error, Result};
 use crate::executor::calibrate::{CalibrationProfile, LoadedProfile};
+use crate::faults::Injector;
 use crate::metrics::Metrics;
 use crate::platform::{
-    Action, Event, Platform, PlatformConfig, SnapshotConfig, Snapshots, StartKind,
+    Action, Consolidation, Event, HostState, Platform, PlatformConfig, RetryPolicy, SnapshotConfig,
+    Snapshots, StartKind,
 };
 use crate::policy;
+use crate::scenario::MemDist;
 use crate::scenario::{EvictionCfg, Sampler, Scenario};
 use crate::time::{SimDuration, SimTime};
 use crate::workload::{self, Context, FunctionTable, WorkloadStats};
@@ -56,6 +59,74 @@ pub struct SnapshotSummary {
     pub counters: crate::platform::snapshots::SnapshotCounters,
     /// MB of snapshots in the remote store at the end.
     pub store_mb: u64,
+}
+
+/// Each function's retry policy: its own `retry`, else the scenario's.
+fn fn_retry(s: &Scenario, table: &FunctionTable) -> Vec<RetryPolicy> {
+    let default = s.retry.policy();
+    if matches!(s.workload, crate::scenario::WorkloadCfg::Functions) {
+        s.functions
+            .iter()
+            .map(|f| f.retry.as_ref().map_or(default, |r| r.policy()))
+            .collect()
+    } else {
+        vec![default; table.functions.len()]
+    }
+}
+
+/// What the simulator draws when it performs actions: start durations,
+/// out-of-memory kills, retry delays.
+struct Driver {
+    costs: StartCosts,
+    /// Per function with `memory_used`: its distribution, stream, and its
+    /// instances' memory.
+    oom: Vec<Option<(MemDist, RngStream, u64)>>,
+    any_oom: bool,
+    retry_rng: RngStream,
+}
+
+impl Driver {
+    fn new(
+        s: &Scenario,
+        table: &FunctionTable,
+        streams: &Streams,
+        profile: Option<&CalibrationProfile>,
+    ) -> Result<Driver> {
+        let mut oom: Vec<Option<(MemDist, RngStream, u64)>> = vec![None; table.functions.len()];
+        if matches!(s.workload, crate::scenario::WorkloadCfg::Functions) {
+            for (i, f) in s.functions.iter().enumerate() {
+                if let Some(m) = &f.memory_used {
+                    let app = table.functions[i].app as usize;
+                    oom[i] = Some((
+                        m.clone(),
+                        streams.named("oom", &f.name),
+                        table.apps[app].memory_mb,
+                    ));
+                }
+            }
+        }
+        Ok(Driver {
+            costs: StartCosts::new(s, table, streams, profile)?,
+            any_oom: oom.iter().any(Option::is_some),
+            oom,
+            retry_rng: streams.named("retry", "jitter"),
+        })
+    }
+
+    /// When an execution of `function` lasting `exec` runs out of memory
+    /// (uniformly within it), or None if its peak fits its instance.
+    #[inline]
+    fn oom_at(&mut self, function: u32, exec: SimDuration) -> Option<SimDuration> {
+        if !self.any_oom {
+            return None;
+        }
+        let (dist, rng, mb) = self.oom[function as usize].as_mut()?;
+        if dist.sample(rng) <= *mb {
+            return None;
+        }
+        let at = (rng.uniform() * exec.as_nanos() as f64) as u64;
+        Some(SimDuration::from_nanos(at))
+    }
 }
 
 /// How long each kind of start takes, per app: the random fixed parts
@@ -323,6 +394,14 @@ pub fn build_platform(s: &Scenario, table: &FunctionTable, streams: &Streams) ->
         fn_limit: table.functions.iter().map(|f| f.max_concurrency).collect(),
         global_limit: s.limits.max_concurrency,
         throttle: s.limits.throttle,
+        fn_retry: fn_retry(s, table),
+        max_lifetime: s.faults.max_lifetime,
+        relocate_on_notice: s.faults.preemption.as_ref().is_none_or(|p| p.relocate),
+        consolidation: s.faults.consolidation.as_ref().map(|c| Consolidation {
+            threshold: c.threshold,
+            power_off: c.power_off,
+            min_on: c.min_on,
+        }),
     };
     let mut platform = Platform::new(
         cfg,
@@ -348,6 +427,18 @@ pub fn build_platform(s: &Scenario, table: &FunctionTable, streams: &Streams) ->
     platform
 }
 
+/// The metrics of a run of `s`, set up for billing, as the simulator and
+/// the real executor both record them.
+pub fn new_metrics(s: &Scenario, table: &FunctionTable) -> Metrics {
+    let mut metrics = Metrics::new(table.functions.len(), SimTime(s.duration.as_nanos()));
+    metrics.set_billing(
+        table.apps.iter().map(|a| a.memory_mb).collect(),
+        s.billing.granularity,
+        s.hosts.cores as u64,
+    );
+    metrics
+}
+
 fn simulate(
     s: &Scenario,
     replicate: u64,
@@ -362,10 +453,18 @@ fn simulate(
         arrivals: mut source,
     } = workload::open(s, ctx, &streams)?;
     let horizon = SimTime(s.duration.as_nanos());
-    let mut costs = StartCosts::new(s, &table, &streams, profile)?;
+    let mut driver = Driver::new(s, &table, &streams, profile)?;
     let mut platform = build_platform(s, &table, &streams);
-    let mut metrics = Metrics::new(table.functions.len(), horizon);
+    let mut metrics = new_metrics(s, &table);
     let mut engine: Engine<Event> = Engine::new();
+    let mut injector = if s.faults.is_empty() {
+        None
+    } else {
+        let mut inj = Injector::new(&s.faults, s.hosts.count, horizon, &streams)
+            .map_err(|m| Error::input("faults".to_string(), m))?;
+        inj.start(&mut engine, s.hosts.count);
+        Some(inj)
+    };
     let mut arrivals = (&mut source).peekable();
     let mut out: Vec<Action> = Vec::with_capacity(16);
     // Provisioned concurrency: the instances every app keeps from time 0.
@@ -375,7 +474,7 @@ fn simulate(
         SimTime::ZERO,
         &mut engine,
         &mut metrics,
-        &mut costs,
+        &mut driver,
     );
     let mut fp: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;
@@ -405,12 +504,38 @@ fn simulate(
                     Event::KeepAlive(i) => (3, i.slot as u64),
                     Event::QueueTimeout(t) => (4, t),
                     Event::Prewarm(a, _) => (5, a as u64),
+                    Event::Crash(i) => (6, i.slot as u64),
+                    Event::Oom(i, _) => (7, i.slot as u64),
+                    Event::Retry(t) => (8, t as u64),
+                    Event::HostFail(h) => (9, h as u64),
+                    Event::HostRepair(h) => (10, h as u64),
+                    Event::Preempt(h) => (11, h as u64),
+                    Event::Reclaim(h) => (12, h as u64),
+                    Event::Consolidate => (13, 0),
+                    Event::Lifetime(i) => (14, i.slot as u64),
                 };
                 fp = (fp ^ now.0).wrapping_mul(PRIME) ^ (code << 56 | id);
-                platform.handle(now, ev, &mut out);
+                match (injector.as_mut(), ev) {
+                    (
+                        Some(inj),
+                        Event::HostFail(h)
+                        | Event::HostRepair(h)
+                        | Event::Preempt(h)
+                        | Event::Reclaim(h),
+                    ) => {
+                        let prior = platform.host_state(h);
+                        platform.handle(now, ev, &mut out);
+                        inj.after(now, ev, prior, &mut engine);
+                    }
+                    (Some(inj), Event::Consolidate) => {
+                        platform.handle(now, ev, &mut out);
+                        inj.after(now, ev, HostState::Up, &mut engine);
+                    }
+                    _ => platform.handle(now, ev, &mut out),
+                }
             }
         }
-        perform(&mut out, now, &mut engine, &mut metrics, &mut costs);
+        perform(&mut out, now, &mut engine, &mut metrics, &mut driver);
         if let Some(slot) = check.as_deref_mut() {
             if slot.is_none() {
                 if let Err(e) = platform.check_invariants() {
@@ -458,7 +583,7 @@ fn perform(
     now: SimTime,
     engine: &mut Engine<Event>,
     metrics: &mut Metrics,
-    costs: &mut StartCosts,
+    driver: &mut Driver,
 ) {
     // By reference, then cleared: moving each action out of a drain
     // copied it whole (about 20 more instructions per action).
@@ -472,7 +597,7 @@ fn perform(
                 take_snapshot,
                 ..
             } => {
-                let d = costs.draw(app, kind, take_snapshot);
+                let d = driver.costs.draw(app, kind, take_snapshot);
                 engine.schedule(now + d, Event::Ready(instance));
                 metrics.started(prewarm, kind, take_snapshot);
             }
@@ -488,11 +613,15 @@ fn perform(
             Action::Execute {
                 instance,
                 job,
+                function,
                 exec,
-            } => {
-                let end = now + exec + costs.exec_overhead;
-                engine.schedule(end, Event::Done(instance, job));
-            }
+            } => match driver.oom_at(function, exec) {
+                None => {
+                    let end = now + exec + driver.costs.exec_overhead;
+                    engine.schedule(end, Event::Done(instance, job));
+                }
+                Some(at) => engine.schedule(now + at, Event::Oom(instance, job)),
+            },
             Action::ArmKeepAlive { instance, at } => {
                 engine.schedule(at, Event::KeepAlive(instance));
             }
@@ -502,6 +631,24 @@ fn perform(
             Action::Evicted { reason, .. } => metrics.evicted(reason),
             Action::Queued { inv } => metrics.queued(inv.function),
             Action::Throttled { inv } => metrics.throttled(inv.function),
+            Action::Killed {
+                app,
+                reason,
+                lost,
+                jobs,
+                ..
+            } => metrics.killed(app, reason, lost, jobs),
+            Action::Retry { token, cap, .. } => {
+                metrics.counters.retries += 1;
+                // Full jitter: uniform in [0, cap].
+                let d = (driver.retry_rng.uniform() * cap.as_nanos() as f64) as u64;
+                engine.schedule(now + SimDuration::from_nanos(d), Event::Retry(token));
+            }
+            Action::Failed { inv, .. } => metrics.failed(inv.function),
+            Action::ArmLifetime { instance, at } => {
+                engine.schedule(at, Event::Lifetime(instance));
+            }
+            Action::Relocated { .. } => metrics.counters.relocations += 1,
             Action::Completed(c) => metrics.complete(&c),
             Action::Rejected { inv, reason } => metrics.reject(inv.function, reason),
         }

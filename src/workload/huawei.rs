@@ -798,6 +798,7 @@ impl Iterator for Reader {
             function: f,
             arrival: SimTime(t),
             exec,
+            attempt: 0,
         })
     }
 }

@@ -47,8 +47,11 @@ pub struct Invocation {
     pub id: u64,
     /// Index of the function in the run's [`FunctionTable`].
     pub function: u32,
+    /// When it first arrived: retries keep it, so latency counts from here.
     pub arrival: SimTime,
     pub exec: SimDuration,
+    /// 0 for the first attempt, n for the n-th retry (fits in padding).
+    pub attempt: u32,
 }
 
 impl Timed for Invocation {

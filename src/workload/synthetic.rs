@@ -129,6 +129,7 @@ impl Iterator for Merge {
             function: f,
             arrival: t,
             exec,
+            attempt: 0,
         })
     }
 }

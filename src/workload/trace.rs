@@ -406,6 +406,7 @@ impl SortedStream {
             function,
             arrival,
             exec,
+            attempt: 0,
         }
     }
 

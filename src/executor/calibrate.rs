@@ -5,7 +5,8 @@
 //! # What is measured
 //!
 //! For each state size (0, 16, 64, 128, 256 and 512 MiB; `--quick`: 0, 16
-//! and 64 MiB), each a number of times (9; `--quick`: 5):
+//! and 64 MiB; `coldsim compare` adds its scenario's sizes), each a number
+//! of times (9; `--quick`: 5), after one thrown-away start of each kind:
 //!
 //! * **cold**: `start(Cold)` to `Ready`: spawn, exec, connect, build the
 //!   state;
@@ -461,17 +462,39 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
+/// The state sizes measured, in MiB: `--quick` or not.
+pub fn default_sizes(quick: bool) -> &'static [u32] {
+    if quick {
+        &[0, 16, 64]
+    } else {
+        &[0, 16, 64, 128, 256, 512]
+    }
+}
+
 /// Runs every measurement; `progress` hears one line per point.
 pub fn measure(
     quick: bool,
     worker_bin: &Path,
     progress: &mut dyn FnMut(&str),
 ) -> Result<CalibrationProfile> {
-    let sizes: &[u32] = if quick {
-        &[0, 16, 64]
-    } else {
-        &[0, 16, 64, 128, 256, 512]
-    };
+    measure_sizes(quick, default_sizes(quick), worker_bin, progress)
+}
+
+/// [`measure`] at the given state sizes (increasing, in MiB), with the
+/// sample counts of `quick` or not. `coldsim compare` adds the sizes of
+/// its scenario's apps to the quick ones, so that the simulator reads
+/// their costs off measured points instead of extrapolating.
+///
+/// Before the first point, one cold start, one template and one fork of
+/// the smallest size are made and thrown away: the first process spawns
+/// of a run pay for loading the binary and warming the allocator, which
+/// is not what a start costs once the machine is running.
+pub fn measure_sizes(
+    quick: bool,
+    sizes: &[u32],
+    worker_bin: &Path,
+    progress: &mut dyn FnMut(&str),
+) -> Result<CalibrationProfile> {
     let reps = if quick { 5 } else { 9 };
     let dispatch_reps = if quick { 200 } else { 1000 };
     let mut b = Bench {
@@ -481,6 +504,15 @@ pub fn measure(
         next_id: 0,
         next_job: 0,
     };
+    if let Some(&mb) = sizes.first() {
+        let spec = WorkerSpec::new(mb, 0x5eed ^ u64::from(mb));
+        let (id, _) = b.start(StartKind::Cold, spec)?;
+        b.kill(id)?;
+        let (template, _) = b.start(StartKind::Template, spec)?;
+        let (id, _) = b.start(StartKind::Fork { template }, spec)?;
+        b.kill(id)?;
+        b.kill(template)?;
+    }
     let (mut cold, mut fork, mut warm) = (Vec::new(), Vec::new(), Vec::new());
     for &mb in sizes {
         let spec = WorkerSpec::new(mb, 0x5eed ^ u64::from(mb));

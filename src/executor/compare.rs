@@ -8,8 +8,9 @@
 //! wall-clock time; the simulated one prices starts with a calibration
 //! profile measured on the machine (see `sim::StartCosts`): the one given
 //! with `--profile`, else the scenario's `calibration` key, else one
-//! measured here first with `coldsim calibrate --quick` (and written to the
-//! results folder).
+//! measured here first as `coldsim calibrate --quick` does, at the quick
+//! sizes and the scenario's own state sizes ([`profile_sizes`]), and
+//! written to the results folder.
 //!
 //! What is compared ([`rows`]): invocations that arrived, completed, were
 //! rejected or failed for good, retries, starts by kind, cold and warm
@@ -258,6 +259,24 @@ impl DriverRecord {
     }
 }
 
+/// The state sizes a profile for `s` should measure: the quick ones plus
+/// those of its apps (a `functions` workload; others have only the quick
+/// ones), increasing and without repeats.
+pub fn profile_sizes(s: &scenario::Scenario) -> Vec<u32> {
+    let mut v: Vec<u32> = calibrate::default_sizes(true).to_vec();
+    if matches!(s.workload, scenario::WorkloadCfg::Functions) {
+        v.extend(
+            s.app_model()
+                .apps
+                .iter()
+                .map(|a| a.state_mb.min(driver::MAX_STATE_MB) as u32),
+        );
+    }
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
 /// Runs `coldsim compare`: loads and checks the scenario, finds or measures
 /// the profile, runs the real executor then the simulator, and writes the
 /// results folder. `progress` hears what is going on (one line at a time).
@@ -299,7 +318,8 @@ pub fn run(opts: &CompareOptions, progress: &mut dyn FnMut(&str)) -> Result<Comp
                 progress(
                     "no calibration profile (no --profile, no `calibration` key): measuring one with `calibrate --quick` first",
                 );
-                let p = calibrate::measure(true, &opts.worker_bin, progress)?;
+                let p =
+                    calibrate::measure_sizes(true, &profile_sizes(s), &opts.worker_bin, progress)?;
                 let text = p.to_toml();
                 let record = ProfileRecord {
                     path: out.join("profile.toml").display().to_string(),

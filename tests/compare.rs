@@ -378,3 +378,36 @@ fn compare_small_decisions_do_not_depend_on_timing() {
         assert_eq!(scaled(k, extra), base, "start costs x{k}, +{extra} us");
     }
 }
+
+/// A worker that crashes or answers with a wrong checksum in the middle of
+/// a real run is a crash for the platform core: its invocation is retried
+/// (the default policy: up to 3 attempts) and completes; the run goes on.
+#[test]
+fn worker_failures_are_crashes_for_the_core() {
+    use coldsim::executor::Fault;
+    use coldsim::executor::driver::{self, DriverOptions};
+    use coldsim::platform::KillReason;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("compare-small.toml");
+    std::fs::write(&path, compare_small("8s")).unwrap();
+    let sf = coldsim::scenario::load(&path).unwrap();
+    let r = driver::run(
+        &sf.base,
+        &sf.origin,
+        &Context::default(),
+        &DriverOptions {
+            worker_bin: BIN.into(),
+            replicate: 0,
+            work: Work::Io,
+            inject: vec![(2, Fault::Crash), (6, Fault::BadChecksum)],
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(r.stats.failed_invocations, 2, "{:?}", r.stats);
+    let c = &r.result.metrics.counters;
+    assert_eq!(c.killed[KillReason::Crash.index()], 2);
+    assert_eq!(c.retries, 2);
+    assert_eq!((c.failed, c.rejected()), (0, 0));
+    assert_eq!(c.completed, c.arrivals, "every invocation completes");
+}

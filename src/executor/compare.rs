@@ -341,6 +341,7 @@ pub fn run(opts: &CompareOptions, progress: &mut dyn FnMut(&str)) -> Result<Comp
             worker_bin: opts.worker_bin.clone(),
             replicate: 0,
             work: opts.work,
+            inject: Vec::new(),
         },
         progress,
     )?;

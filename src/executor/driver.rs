@@ -125,6 +125,10 @@ pub struct DriverOptions {
     pub worker_bin: PathBuf,
     pub replicate: u64,
     pub work: Work,
+    /// Faults to inject, for tests: `(n, fault)` makes the n-th execution
+    /// the driver performs (from 0, in the order it performs them) fail
+    /// that way in its worker ([`Request::with_fault`]).
+    pub inject: Vec<(u64, super::Fault)>,
 }
 
 /// What the driver itself saw, beyond the platform's metrics.
@@ -284,6 +288,8 @@ pub fn run(
         out: Vec::with_capacity(16),
         specs,
         work: opts.work,
+        inject: opts.inject.clone(),
+        executions: 0,
         next_exec: 0,
         next_job: 0,
         procs: HashMap::new(),
@@ -385,6 +391,9 @@ struct Real {
     /// Each app's worker spec (state size and seed).
     specs: Vec<WorkerSpec>,
     work: Work,
+    inject: Vec<(u64, super::Fault)>,
+    /// Executions performed so far.
+    executions: u64,
     next_exec: u64,
     next_job: u64,
     procs: HashMap<ExecId, Proc>,
@@ -775,10 +784,14 @@ impl Real {
         let j = JobId(self.next_job);
         self.jobs.insert(j, (instance, job));
         let d = to_duration(exec);
-        let req = match self.work {
+        let mut req = match self.work {
             Work::Cpu => Request::cpu(d),
             Work::Io => Request::io(d),
         };
+        if let Some(&(_, f)) = self.inject.iter().find(|(n, _)| *n == self.executions) {
+            req = req.with_fault(f);
+        }
+        self.executions += 1;
         self.ex.invoke(e, j, req)
     }
 

@@ -15,9 +15,10 @@ Examples:
   coldsim                                   run the built-in default scenario
   coldsim run scenarios/keepalive-ttl.toml  run a scenario (a sweep runs every point)
   coldsim run my.toml --seed 7 --out results/my-seed7 --force
-  coldsim run sweep.toml --shard 0/4 --out shards/0   the first of 4 slices of a sweep's runs
-  coldsim merge --out results/sweep shards/*          the shards into one results folder
-  coldsim check my.toml                     validate and print it with every default filled in";
+  coldsim check my.toml                     validate and print it with every default filled in
+A sweep in 4 shards (K/N, K from 0), run anywhere, then merged:
+  coldsim run sweep.toml --shard 0/4 --out shards/0    (and 1/4, 2/4, 3/4)
+  coldsim merge --out results/sweep shards/*";
 
 /// coldsim: a deterministic simulator of serverless cold starts, keep-alive
 /// and placement.

@@ -605,3 +605,26 @@ fn merge_never_replaces_one_of_its_shards() {
     assert!(line.contains("one of the shard folders"), "{line}");
     assert_eq!(tree(&d.join("s0")), before);
 }
+
+#[test]
+fn help_mentions_shard_and_merge() {
+    let dir = tempdir();
+    let d = dir.path();
+    let out = |args: &[&str]| {
+        let o = coldsim(d, args);
+        assert_ok(&o);
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let top = out(&["--help"]);
+    assert!(
+        top.contains("merge") && top.contains("--shard 0/4"),
+        "{top}"
+    );
+    assert!(out(&["run", "--help"]).contains("--shard <K/N>"));
+    let merge = out(&["merge", "--help"]);
+    assert!(
+        merge.contains("SHARD_DIR") && merge.contains("--out") && merge.contains("--force"),
+        "{merge}"
+    );
+    assert!(entries(d).is_empty(), "help writes nothing");
+}

@@ -20,7 +20,8 @@
 //! * [`metrics`]: HDR histograms, counters and time integrals.
 //! * [`report`]: CSV files, manifest.json, the printed summary, progress.
 //! * [`sweep`]: runs a scenario file (one run, or a sweep in parallel with
-//!   rayon) into a results folder.
+//!   rayon) into a results folder; runs one shard of a sweep, and merges
+//!   the shards' folders into the folder one run would write.
 //! * [`time`]: integer-nanosecond time and the human units of scenario
 //!   files.
 //! * [`executor`]: the real executor's process layer: worker processes

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use coldsim::report::table;
 use coldsim::scenario::{self, DEFAULT_SCENARIO};
-use coldsim::sweep::{self, RunOptions};
+use coldsim::sweep::merge::{self, MergeOptions};
+use coldsim::sweep::{self, RunOptions, Shard};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -15,7 +16,10 @@ Examples:
   coldsim run scenarios/keepalive-ttl.toml  run a scenario (a sweep runs every point)
   coldsim run my.toml --seed 7 --out results/my-seed7 --force
   coldsim check my.toml                     validate and print it with every default filled in
-  coldsim calibrate --quick --out profile.toml   measure real start costs on this machine";
+  coldsim calibrate --quick --out profile.toml   measure real start costs on this machine
+A sweep in 4 shards (K/N, K from 0), run anywhere, then merged:
+  coldsim run sweep.toml --shard 0/4 --out shards/0    (and 1/4, 2/4, 3/4)
+  coldsim merge --out results/sweep shards/*";
 
 /// coldsim: a deterministic simulator of serverless cold starts, keep-alive
 /// and placement.
@@ -49,6 +53,27 @@ enum Cmd {
         /// instead of stopping at the first.
         #[arg(long)]
         skip_bad_rows: bool,
+        /// Run only shard K of N of the sweep's runs (K from 0 to N-1): the
+        /// runs numbered j with j % N == K, in sweep.csv order. Merge the N
+        /// folders with `coldsim merge`.
+        #[arg(long, value_name = "K/N", value_parser = Shard::parse, allow_hyphen_values = true)]
+        shard: Option<Shard>,
+    },
+    /// Merge the folders of every shard of a sweep (`run --shard K/N`) into
+    /// the results folder one run of the whole sweep writes.
+    Merge {
+        /// Results folder [default: results/<scenario name>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace the results folder if it exists.
+        #[arg(long)]
+        force: bool,
+        /// Print nothing on stdout.
+        #[arg(long, short)]
+        quiet: bool,
+        /// The shard folders, one per shard, in any order.
+        #[arg(required = true, value_name = "SHARD_DIR")]
+        shards: Vec<PathBuf>,
     },
     /// Validate a scenario file and print it with every default filled in.
     Check {
@@ -128,6 +153,7 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
                 quiet: false,
                 command,
                 skip_bad_rows: false,
+                shard: None,
             };
             let outcome = sweep::execute(&sf, &opts)?;
             print!("{}", table::render(&sf, &outcome));
@@ -139,6 +165,7 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
             force,
             quiet,
             skip_bad_rows,
+            shard,
         }) => {
             let mut sf = scenario::load(&scenario)?;
             if let Some(s) = seed {
@@ -151,10 +178,43 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
                 quiet,
                 command,
                 skip_bad_rows,
+                shard,
             };
             let outcome = sweep::execute(&sf, &opts)?;
             if !quiet {
                 print!("{}", table::render(&sf, &outcome));
+            }
+        }
+        Some(Cmd::Merge {
+            out,
+            force,
+            quiet,
+            shards,
+        }) => {
+            let out = match out {
+                Some(o) => o,
+                None => PathBuf::from("results").join(merge::scenario_name(&shards)?),
+            };
+            let opts = MergeOptions {
+                out,
+                force,
+                command,
+            };
+            let o = merge::merge(&shards, &opts)?;
+            if !quiet {
+                let m = &o.manifest;
+                println!(
+                    "coldsim {} | scenario {} ({}) | seed {} | {} run(s) merged from {} shard(s)",
+                    m.coldsim_version,
+                    m.scenario_name,
+                    m.scenario_file,
+                    m.seed,
+                    m.runs,
+                    m.shards.len()
+                );
+                let dir = o.dir.display().to_string();
+                let slash = if dir.ends_with('/') { "" } else { "/" };
+                println!("results written to {dir}{slash}");
             }
         }
         Some(Cmd::Check { scenario }) => {

@@ -305,6 +305,7 @@ pub fn run_with(
         max_lifetime: s.faults.max_lifetime,
         relocate_on_notice: s.faults.preemption.as_ref().is_none_or(|p| p.relocate),
         consolidation: s.faults.consolidation.as_ref().map(|c| Consolidation {
+            spread: c.mode == crate::faults::ControllerMode::Spread,
             threshold: c.threshold,
             power_off: c.power_off,
             min_on: c.min_on,

@@ -279,6 +279,11 @@ pub struct Integrals {
 pub struct Metrics {
     pub horizon: SimTime,
     last: SimTime,
+    /// Hosts on since `hosts_on_since` (integrated when it changes), and
+    /// running invocations beyond the cores of the hosts on, in count-ns.
+    hosts_on: u64,
+    hosts_on_since: SimTime,
+    excess_cores: u128,
     pub counters: Counters,
     pub integrals: Integrals,
     pub overall: Spans,
@@ -310,6 +315,9 @@ impl Metrics {
         Metrics {
             horizon,
             last: SimTime::ZERO,
+            hosts_on: 0,
+            hosts_on_since: SimTime::ZERO,
+            excess_cores: 0,
             counters: Counters::default(),
             integrals: Integrals::default(),
             overall: Spans::new(3),
@@ -366,9 +374,19 @@ impl Metrics {
         i.queued += g.queued as u128 * dt;
         i.running += g.running as u128 * dt;
         i.throttled += g.throttled as u128 * dt;
-        i.hosts_on += g.hosts_on as u128 * dt;
+        // Hosts on changes rarely and running invocations rarely exceed the
+        // cores: both are integrated as exceptions to keep this path short
+        // (see `Metrics::seal`).
+        if g.hosts_on != self.hosts_on {
+            i.hosts_on +=
+                self.hosts_on as u128 * (self.last.0 - dt as u64 - self.hosts_on_since.0) as u128;
+            self.hosts_on = g.hosts_on;
+            self.hosts_on_since = SimTime(self.last.0 - dt as u64);
+        }
         let cores = g.hosts_on * self.billing.cores_per_host;
-        i.busy_cores += g.running.min(cores) as u128 * dt;
+        if g.running > cores {
+            self.excess_cores += (g.running - cores) as u128 * dt;
+        }
         i.starting_mb += g.starting_mb as u128 * dt;
         i.busy_mb += g.busy_mb as u128 * dt;
         i.idle_mb += g.idle_mb as u128 * dt;
@@ -497,6 +515,10 @@ impl Metrics {
     /// Ends recording: call once after the last event, before reading the
     /// histograms.
     pub fn seal(&mut self) {
+        let i = &mut self.integrals;
+        i.hosts_on += self.hosts_on as u128 * (self.last.0 - self.hosts_on_since.0) as u128;
+        self.hosts_on_since = self.last;
+        i.busy_cores = i.running - self.excess_cores;
         self.latency_warm.add(&self.overall.direct);
         self.overall.seal();
         self.latency_cold.seal();

@@ -379,3 +379,47 @@ fn bad_input_is_one_line_and_exit_2() {
         .collect();
     assert!(leftovers.is_empty());
 }
+
+/// The README's worked example, on the shipped scenario the notebooks use:
+/// 5 hosts; and the notebooks' policy sweep is a valid scenario.
+#[test]
+fn readme_worked_example_and_notebook_scenarios() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cap = root.join("notebooks/scenarios/capacity.toml");
+    let d = tempfile::tempdir().unwrap();
+    let o = coldsim(
+        d.path(),
+        &[
+            "plan",
+            cap.to_str().unwrap(),
+            "--slo",
+            "rejected_fraction < 1%",
+            "--vary",
+            "hosts.count",
+            "--max",
+            "12",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("smallest hosts.count in [1, 12] that meets \"rejected_fraction < 1%\": 5"),
+        "{out}"
+    );
+    assert!(
+        out.contains("results written to results/nb-capacity-plan/"),
+        "{out}"
+    );
+    let policy = root.join("notebooks/scenarios/policy-small.toml");
+    let sf = coldsim::scenario::load(&policy).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sf.points.len(), 4);
+    // `coldsim --help` lists plan.
+    let help = coldsim(d.path(), &["--help"]);
+    assert!(String::from_utf8_lossy(&help.stdout).contains("plan"));
+    let help = coldsim(d.path(), &["plan", "--help"]);
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        text.contains("--slo <SLO>") && text.contains("--vary <KEY>"),
+        "{text}"
+    );
+}

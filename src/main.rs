@@ -17,6 +17,8 @@ Examples:
   coldsim run my.toml --seed 7 --out results/my-seed7 --force
   coldsim check my.toml                     validate and print it with every default filled in
   coldsim calibrate --quick --out profile.toml   measure real start costs on this machine
+  coldsim plan my.toml --slo \"p99 < 200ms and rejected_fraction < 1%\" --vary hosts.count --max 32
+                                            smallest hosts.count that meets the SLO
 A sweep in 4 shards (K/N, K from 0), run anywhere, then merged:
   coldsim run sweep.toml --shard 0/4 --out shards/0    (and 1/4, 2/4, 3/4)
   coldsim merge --out results/sweep shards/*";
@@ -74,6 +76,48 @@ enum Cmd {
         /// The shard folders, one per shard, in any order.
         #[arg(required = true, value_name = "SHARD_DIR")]
         shards: Vec<PathBuf>,
+    },
+    /// Capacity planning: find the smallest value of an integer key that
+    /// meets a service-level objective, by bisection over replicates.
+    Plan {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// The objective: clauses `METRIC < VALUE`, `<=` or `=` joined with
+        /// `and`; METRIC is a summary.csv column, p50/p90/p99/p999 (latency)
+        /// or rejected_fraction/failed_fraction. Example: "p99 < 200ms and
+        /// cold_fraction < 1%".
+        #[arg(long, value_name = "SLO", allow_hyphen_values = true)]
+        slo: String,
+        /// The integer key path to vary, such as hosts.count,
+        /// hosts.memory_mb, functions[NAME].min_instances or
+        /// limits.max_concurrency.
+        #[arg(long, value_name = "KEY")]
+        vary: String,
+        /// Smallest value to consider [default: 1; 0 for min_instances].
+        #[arg(long, allow_hyphen_values = true)]
+        min: Option<i64>,
+        /// Largest value to consider [default: 4 x the scenario's value, or 64].
+        #[arg(long, allow_hyphen_values = true)]
+        max: Option<i64>,
+        /// Replicates per evaluated value [default: the scenario's [sweep]
+        /// replicates, else 5].
+        #[arg(long)]
+        replicates: Option<u32>,
+        /// Replace the scenario's base seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Results folder [default: results/<scenario name>-plan].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace the results folder if it exists.
+        #[arg(long)]
+        force: bool,
+        /// Print nothing on stdout.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Skip malformed trace rows (counted) instead of stopping.
+        #[arg(long)]
+        skip_bad_rows: bool,
     },
     /// Validate a scenario file and print it with every default filled in.
     Check {
@@ -215,6 +259,41 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
                 let dir = o.dir.display().to_string();
                 let slash = if dir.ends_with('/') { "" } else { "/" };
                 println!("results written to {dir}{slash}");
+            }
+        }
+        Some(Cmd::Plan {
+            scenario,
+            slo,
+            vary,
+            min,
+            max,
+            replicates,
+            seed,
+            out,
+            force,
+            quiet,
+            skip_bad_rows,
+        }) => {
+            let mut sf = scenario::load(&scenario)?;
+            if let Some(s) = seed {
+                sf.set_seed(s);
+            }
+            let out = out
+                .unwrap_or_else(|| PathBuf::from("results").join(format!("{}-plan", sf.base.name)));
+            let opts = coldsim::plan::PlanOptions {
+                slo,
+                key: vary,
+                min,
+                max,
+                replicates,
+                out,
+                force,
+                command,
+                skip_bad_rows,
+            };
+            let o = coldsim::plan::plan(&sf, &opts)?;
+            if !quiet {
+                print!("{}", coldsim::plan::render(&o));
             }
         }
         Some(Cmd::Check { scenario }) => {

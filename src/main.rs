@@ -15,6 +15,7 @@ Examples:
   coldsim                                   run the built-in default scenario
   coldsim run scenarios/keepalive-ttl.toml  run a scenario (a sweep runs every point)
   coldsim run my.toml --seed 7 --out results/my-seed7 --force
+  coldsim report results/my-seed7            report.md, report.html and plots in results/my-seed7/report
   coldsim check my.toml                     validate and print it with every default filled in
   coldsim calibrate --quick --out profile.toml   measure real start costs on this machine
 A sweep in 4 shards (K/N, K from 0), run anywhere, then merged:
@@ -74,6 +75,21 @@ enum Cmd {
         /// The shard folders, one per shard, in any order.
         #[arg(required = true, value_name = "SHARD_DIR")]
         shards: Vec<PathBuf>,
+    },
+    /// Write report.md, a self-contained report.html and plots (SVG, PNG)
+    /// from a results folder (one run or a sweep).
+    Report {
+        /// The results folder (written by `coldsim run` or `coldsim merge`).
+        results: PathBuf,
+        /// Report folder [default: RESULTS/report].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace the report folder if it exists.
+        #[arg(long)]
+        force: bool,
+        /// Print nothing on stdout.
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Validate a scenario file and print it with every default filled in.
     Check {
@@ -215,6 +231,21 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
                 let dir = o.dir.display().to_string();
                 let slash = if dir.ends_with('/') { "" } else { "/" };
                 println!("results written to {dir}{slash}");
+            }
+        }
+        Some(Cmd::Report {
+            results,
+            out,
+            force,
+            quiet,
+        }) => {
+            let o = coldsim::report::render::report(&results, out.as_deref(), force)?;
+            if !quiet {
+                println!(
+                    "report written to {}/report.html (and report.md, {} plot(s) in plots/)",
+                    o.dir.display(),
+                    o.plots.len()
+                );
             }
         }
         Some(Cmd::Check { scenario }) => {

@@ -1,5 +1,7 @@
-//! Outputs: summary.csv, functions.csv, latency.csv, sweep.csv and
-//! manifest.json, and the table printed at the end of a run.
+//! Outputs: summary.csv, functions.csv, latency.csv, timeseries.csv,
+//! sweep.csv and manifest.json, and the table printed at the end of a run;
+//! and `coldsim report` ([`render`], [`plots`], [`study`]): report.md,
+//! report.html and plots from a results folder.
 //!
 //! Every CSV is a pure function of the run's result, so the same scenario
 //! and seed give byte-identical files. Anything that depends on the machine
@@ -9,7 +11,10 @@
 //! never leaves a folder that looks whole.
 
 pub mod manifest;
+pub mod plots;
 pub mod progress;
+pub mod render;
+pub mod study;
 pub mod table;
 
 use std::fs;

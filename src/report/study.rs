@@ -76,6 +76,8 @@ pub struct Variant {
     pub point: usize,
     /// The swept values, `key=value`.
     pub values: Vec<(String, String)>,
+    /// The same, shortened for labels (see `compact_values`).
+    pub short_values: Vec<String>,
     pub runs: Vec<Run>,
 }
 
@@ -100,7 +102,7 @@ impl Variant {
         if self.values.is_empty() {
             return scenario.to_string();
         }
-        let long = self.values.iter().any(|(_, v)| v.chars().count() > 24);
+        let long = self.short_values.iter().any(|v| v.chars().count() > 28);
         let mut parts: Vec<String> = if long {
             vec![format!("P{}", self.point)]
         } else {
@@ -109,8 +111,15 @@ impl Variant {
         parts.extend(
             self.values
                 .iter()
-                .filter(|(_, v)| v.chars().count() <= 24)
-                .map(|(k, v)| format!("{}={v}", short_key(k))),
+                .zip(&self.short_values)
+                .filter(|(_, v)| v.chars().count() <= 28)
+                .map(|((k, full), v)| {
+                    if full.trim_start().starts_with('{') {
+                        v.clone()
+                    } else {
+                        format!("{}={v}", short_key(k))
+                    }
+                }),
         );
         parts.join(", ")
     }
@@ -120,11 +129,7 @@ impl Variant {
         let s = if self.values.is_empty() {
             scenario.to_string()
         } else {
-            self.values
-                .iter()
-                .map(|(_, v)| v.as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
+            self.short_values.join(" ")
         };
         if s.chars().count() <= 16 {
             s
@@ -232,11 +237,13 @@ pub fn load(dir: &Path) -> Result<Study> {
                         .cloned()
                         .zip(row[pc + 1..sc].iter().cloned())
                         .collect(),
+                    short_values: row[pc + 1..sc].to_vec(),
                     runs: vec![run],
                 }),
             }
         }
         variants.sort_by_key(|v| v.point);
+        compact_values(&mut variants);
     } else {
         let spath = dir.join("summary.csv");
         let t = Table::read(&spath)?;
@@ -248,6 +255,7 @@ pub fn load(dir: &Path) -> Result<Study> {
         variants.push(Variant {
             point: 0,
             values: Vec::new(),
+            short_values: Vec::new(),
             runs: vec![Run {
                 replicate: 0,
                 summary,
@@ -270,6 +278,68 @@ pub fn load(dir: &Path) -> Result<Study> {
         variants,
         is_sweep,
     })
+}
+
+/// The top-level `key = value` items of a TOML inline table's text
+/// (`{ kind = "fixed", ttl = "5m" }`), or None if it is not one.
+fn inline_items(v: &str) -> Option<Vec<(String, String)>> {
+    let inner = v.trim().strip_prefix('{')?.strip_suffix('}')?;
+    let mut items = Vec::new();
+    let (mut depth, mut quoted, mut start) = (0i32, false, 0usize);
+    let bytes = inner.as_bytes();
+    for i in 0..=bytes.len() {
+        let c = bytes.get(i).copied().unwrap_or(b',');
+        match c {
+            b'"' => quoted = !quoted,
+            b'{' | b'[' if !quoted => depth += 1,
+            b'}' | b']' if !quoted => depth -= 1,
+            b',' if !quoted && depth == 0 => {
+                let item = inner[start..i.min(inner.len())].trim();
+                if !item.is_empty() {
+                    let (k, v) = item.split_once('=')?;
+                    items.push((k.trim().to_string(), v.trim().trim_matches('"').to_string()));
+                }
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    Some(items)
+}
+
+/// Shortens swept inline-table values for labels: keeps the items that
+/// differ between variants (and `kind`), as `value` for `kind` and
+/// `key=value` otherwise: `{ kind = "fixed", ttl = "5m" }` -> `fixed ttl=5m`.
+fn compact_values(variants: &mut [Variant]) {
+    let keys = variants.first().map_or(0, |v| v.values.len());
+    for k in 0..keys {
+        let parsed: Option<Vec<Vec<(String, String)>>> = variants
+            .iter()
+            .map(|v| v.values.get(k).and_then(|(_, x)| inline_items(x)))
+            .collect();
+        let Some(parsed) = parsed else { continue };
+        for (v, items) in variants.iter_mut().zip(&parsed) {
+            let shown: Vec<String> = items
+                .iter()
+                .filter(|(key, val)| {
+                    key == "kind"
+                        || parsed.iter().any(|other| {
+                            other.iter().find(|(k2, _)| k2 == key).map(|(_, v2)| v2) != Some(val)
+                        })
+                })
+                .map(|(key, val)| {
+                    if key == "kind" {
+                        val.clone()
+                    } else {
+                        format!("{key}={val}")
+                    }
+                })
+                .collect();
+            if let Some(slot) = v.short_values.get_mut(k) {
+                *slot = shown.join(" ");
+            }
+        }
+    }
 }
 
 fn optional(path: &Path) -> Result<Option<Table>> {
@@ -356,6 +426,29 @@ impl Estimate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inline_table_labels_keep_what_differs() {
+        let v = |point, x: &str| Variant {
+            point,
+            values: vec![("keepalive".into(), x.into())],
+            short_values: vec![x.into()],
+            runs: Vec::new(),
+        };
+        let mut vs = vec![
+            v(0, r#"{ kind = "fixed", ttl = "5m" }"#),
+            v(
+                1,
+                r#"{ kind = "hybrid", range = "1h", init = { a = 1, b = 2 } }"#,
+            ),
+        ];
+        compact_values(&mut vs);
+        assert_eq!(vs[0].label("s"), "fixed ttl=5m");
+        assert_eq!(
+            vs[1].short_values[0],
+            "hybrid range=1h init={ a = 1, b = 2 }"
+        );
+    }
 
     #[test]
     fn student_t_interval() {

@@ -312,3 +312,41 @@ fn report_html_shows_its_plots_in_headless_chromium() {
     let png = fs::read(&shot).unwrap();
     assert!(png.len() > 20_000, "screenshot of {} bytes", png.len());
 }
+
+#[test]
+fn merged_shards_keep_each_runs_timeseries() {
+    let d = tempfile::tempdir().unwrap();
+    let sweep =
+        format!("{SCENARIO}\n[sweep]\nreplicates = 2\n\"keepalive.ttl\" = [\"30s\", \"5m\"]\n");
+    let s = write_scenario(d.path(), &sweep);
+    let whole = d.path().join("whole");
+    run(&s, &whole);
+    let mut shards = Vec::new();
+    for k in 0..2 {
+        let out = d.path().join(format!("shard{k}"));
+        let o = Command::new(bin())
+            .args(["run", "-q", "--shard", &format!("{k}/2"), "--out"])
+            .arg(&out)
+            .arg(&s)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        shards.push(out);
+    }
+    let merged = d.path().join("merged");
+    let o = Command::new(bin())
+        .args(["merge", "-q", "--out"])
+        .arg(&merged)
+        .args(&shards)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for run in ["p0-r0", "p0-r1", "p1-r0", "p1-r1"] {
+        let rel = format!("runs/{run}/timeseries.csv");
+        assert_eq!(
+            fs::read(whole.join(&rel)).unwrap(),
+            fs::read(merged.join(&rel)).unwrap(),
+            "{rel}"
+        );
+    }
+}

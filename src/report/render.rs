@@ -278,6 +278,7 @@ fn html(st: &Study, plots: &[Plot]) -> String {
          table {{ border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }}\n\
          th, td {{ border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }}\n\
          th:first-child, td:first-child {{ text-align: left; }}\n\
+         #manifest td, #variants td {{ text-align: left; }}\n\
          figure.plot {{ margin: 2em 0; }}\n figure.plot svg {{ max-width: 100%; height: auto; }}\n\
          figcaption {{ font-size: 0.9em; color: #444; }}\n\
          pre {{ background: #f6f6f6; padding: 1em; overflow-x: auto; }}\n\

@@ -15,6 +15,7 @@ Examples:
   coldsim                                   run the built-in default scenario
   coldsim run scenarios/keepalive-ttl.toml  run a scenario (a sweep runs every point)
   coldsim run my.toml --seed 7 --out results/my-seed7 --force
+  coldsim report results/my-seed7            report.md, report.html and plots in results/my-seed7/report
   coldsim check my.toml                     validate and print it with every default filled in
   coldsim calibrate --quick --out profile.toml   measure real start costs on this machine
   coldsim plan my.toml --slo \"p99 < 200ms and rejected_fraction < 1%\" --vary hosts.count --max 32
@@ -118,6 +119,21 @@ enum Cmd {
         /// Skip malformed trace rows (counted) instead of stopping.
         #[arg(long)]
         skip_bad_rows: bool,
+    },
+    /// Write report.md, a self-contained report.html and plots (SVG, PNG)
+    /// from a results folder (one run or a sweep).
+    Report {
+        /// The results folder (written by `coldsim run` or `coldsim merge`).
+        results: PathBuf,
+        /// Report folder [default: RESULTS/report].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace the report folder if it exists.
+        #[arg(long)]
+        force: bool,
+        /// Print nothing on stdout.
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Validate a scenario file and print it with every default filled in.
     Check {
@@ -294,6 +310,21 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
             let o = coldsim::plan::plan(&sf, &opts)?;
             if !quiet {
                 print!("{}", coldsim::plan::render(&o));
+            }
+        }
+        Some(Cmd::Report {
+            results,
+            out,
+            force,
+            quiet,
+        }) => {
+            let o = coldsim::report::render::report(&results, out.as_deref(), force)?;
+            if !quiet {
+                println!(
+                    "report written to {}/report.html (and report.md, {} plot(s) in plots/)",
+                    o.dir.display(),
+                    o.plots.len()
+                );
             }
         }
         Some(Cmd::Check { scenario }) => {

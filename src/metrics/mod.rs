@@ -14,12 +14,14 @@
 //! `gauge x dt` in integer MB-nanoseconds, exact whatever the run length.
 
 pub mod billing;
+pub mod timeseries;
 
 use hdrhistogram::Histogram;
 
 use crate::platform::{Completion, EvictReason, Gauges, KillReason, RejectReason, StartKind};
 use crate::time::SimDuration;
 use crate::time::SimTime;
+use timeseries::{Mark, TimeSeries};
 
 /// Lowest discernible value, 1 us in nanoseconds.
 const LOW_NS: u64 = 1_000;
@@ -300,6 +302,10 @@ pub struct Metrics {
     pub latency_retried: Span,
     pub per_fn: Vec<FnMetrics>,
     billing: Billing,
+    /// The time series, when `[report] interval` is set (see
+    /// [`timeseries`]), and its next boundary in ns (`u64::MAX` when off).
+    pub timeseries: Option<Box<TimeSeries>>,
+    ts_next: u64,
 }
 
 /// What billing needs to know of the run.
@@ -337,6 +343,57 @@ impl Metrics {
                     spans: Spans::new(2),
                 })
                 .collect(),
+            timeseries: None,
+            ts_next: u64::MAX,
+        }
+    }
+
+    /// Turns the time series on, one row per `interval` of simulated time.
+    pub fn sample_every(&mut self, interval: SimDuration) {
+        let ts = TimeSeries::new(interval.as_nanos());
+        self.ts_next = if ts.interval_ns < self.horizon.0 {
+            ts.interval_ns
+        } else {
+            u64::MAX
+        };
+        self.timeseries = Some(Box::new(ts));
+    }
+
+    /// Keeps a mark at every boundary up to `to`, integrating up to each.
+    #[cold]
+    #[inline(never)]
+    fn cross_boundaries(&mut self, to: SimTime, g: &Gauges) {
+        while self.ts_next <= to.0 {
+            let at = SimTime(self.ts_next);
+            self.integrate(at, g);
+            self.mark(at);
+            let step = self.timeseries.as_ref().map_or(u64::MAX, |t| t.interval_ns);
+            self.ts_next = match self.ts_next.checked_add(step) {
+                Some(n) if n < self.horizon.0 => n,
+                _ => u64::MAX,
+            };
+        }
+    }
+
+    fn mark(&mut self, at: SimTime) {
+        let i = &self.integrals;
+        let c = &self.counters;
+        let m = Mark {
+            at,
+            idle: i.idle,
+            busy: i.busy,
+            starting: i.starting,
+            memory_mb: i.starting_mb + i.busy_mb + i.idle_mb,
+            queued: i.queued,
+            throttled: i.throttled,
+            arrivals: c.arrivals,
+            starts: c.instances_started,
+            prewarms: c.prewarm_started,
+            completed: c.completed,
+            rejected: c.rejected(),
+        };
+        if let Some(ts) = self.timeseries.as_mut() {
+            ts.marks.push(m);
         }
     }
 
@@ -362,6 +419,18 @@ impl Metrics {
     #[inline]
     pub fn advance(&mut self, now: SimTime, g: &Gauges) {
         let to = now.min(self.horizon);
+        if to <= self.last {
+            return;
+        }
+        if to.0 >= self.ts_next {
+            self.cross_boundaries(to, g);
+        }
+        self.integrate(to, g);
+    }
+
+    /// Adds `gauge x dt` from the last integration up to `to`.
+    #[inline(always)]
+    fn integrate(&mut self, to: SimTime, g: &Gauges) {
         if to <= self.last {
             return;
         }
@@ -519,6 +588,10 @@ impl Metrics {
         i.hosts_on += self.hosts_on as u128 * (self.last.0 - self.hosts_on_since.0) as u128;
         self.hosts_on_since = self.last;
         i.busy_cores = i.running - self.excess_cores;
+        if self.timeseries.is_some() {
+            // The last interval ends at the horizon (see `timeseries`).
+            self.mark(self.horizon);
+        }
         self.latency_warm.add(&self.overall.direct);
         self.overall.seal();
         self.latency_cold.seal();

@@ -338,6 +338,9 @@ pub fn run_with(
         s.billing.granularity,
         s.hosts.cores as u64,
     );
+    if let Some(interval) = s.report.interval {
+        metrics.sample_every(interval); // timeseries.csv
+    }
     let mut engine: Engine<Event> = Engine::new();
     let mut injector = if s.faults.is_empty() {
         None

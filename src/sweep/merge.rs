@@ -502,6 +502,11 @@ pub fn merge(dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeOutcome> {
                 let bytes = read_file(&f.dir.join(&rel).join(name))?;
                 staging.write(&format!("{rel}/{name}"), &bytes)?;
             }
+            // Present only with `[report] interval`.
+            let ts = f.dir.join(&rel).join("timeseries.csv");
+            if ts.is_file() {
+                staging.write(&format!("{rel}/timeseries.csv"), &read_file(&ts)?)?;
+            }
         }
     }
     for row in rows.into_iter().flatten() {

@@ -12,6 +12,7 @@
 //! OUT/manifest.json  OUT/scenario.toml
 //! OUT/summary.csv OUT/functions.csv OUT/latency.csv       (a single run)
 //! OUT/sweep.csv  OUT/runs/p<point>-r<replicate>/{summary,functions,latency}.csv
+//! OUT/timeseries.csv (each run's, with `[report] interval`)
 //! ```
 //!
 //! A sweep can be split into shards that run apart (on the nodes of a
@@ -129,6 +130,8 @@ pub struct JobResult {
     pub summary_csv: Vec<u8>,
     pub functions_csv: Vec<u8>,
     pub latency_csv: Vec<u8>,
+    /// timeseries.csv, when `[report] interval` is set.
+    pub timeseries_csv: Option<Vec<u8>>,
     pub events: u64,
     pub workload: WorkloadStats,
 }
@@ -174,6 +177,7 @@ fn run_job(
         summary_csv: report::csv_bytes(std::slice::from_ref(&summary)),
         functions_csv: report::csv_bytes(&report::function_rows(&r)),
         latency_csv: report::csv_bytes(&report::latency_rows(&r)),
+        timeseries_csv: report::timeseries_rows(&r).map(|rows| report::csv_bytes(&rows)),
         summary,
         events: r.events,
         workload: r.workload,
@@ -262,6 +266,9 @@ pub fn execute(sf: &ScenarioFile, opts: &RunOptions) -> Result<Outcome> {
             staging.write(&format!("{dir}/summary.csv"), &j.summary_csv)?;
             staging.write(&format!("{dir}/functions.csv"), &j.functions_csv)?;
             staging.write(&format!("{dir}/latency.csv"), &j.latency_csv)?;
+            if let Some(ts) = &j.timeseries_csv {
+                staging.write(&format!("{dir}/timeseries.csv"), ts)?;
+            }
         }
         let rows: Vec<Row> = results.iter().map(|j| j.summary.clone()).collect();
         staging.write("sweep.csv", &report::csv_bytes_with(&rows, &labels))?;
@@ -270,6 +277,9 @@ pub fn execute(sf: &ScenarioFile, opts: &RunOptions) -> Result<Outcome> {
         staging.write("summary.csv", &j.summary_csv)?;
         staging.write("functions.csv", &j.functions_csv)?;
         staging.write("latency.csv", &j.latency_csv)?;
+        if let Some(ts) = &j.timeseries_csv {
+            staging.write("timeseries.csv", ts)?;
+        }
     }
     staging.write("scenario.toml", sf.text.as_bytes())?;
     let m = Manifest {

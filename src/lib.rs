@@ -19,8 +19,11 @@
 //!   virtual time and feeds [`metrics`].
 //! * [`metrics`]: HDR histograms, counters and time integrals.
 //! * [`report`]: CSV files, manifest.json, the printed summary, progress.
+//! * [`plan`]: capacity planning: the smallest value of an integer key
+//!   that meets a service-level objective, by bisection over replicates.
 //! * [`sweep`]: runs a scenario file (one run, or a sweep in parallel with
-//!   rayon) into a results folder.
+//!   rayon) into a results folder; runs one shard of a sweep, and merges
+//!   the shards' folders into the folder one run would write.
 //! * [`time`]: integer-nanosecond time and the human units of scenario
 //!   files.
 //! * [`executor`]: the real executor's process layer: worker processes
@@ -37,6 +40,7 @@ pub mod error;
 pub mod executor;
 pub mod faults;
 pub mod metrics;
+pub mod plan;
 pub mod platform;
 pub mod policy;
 pub mod report;

@@ -7,16 +7,23 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use coldsim::report::table;
 use coldsim::scenario::{self, DEFAULT_SCENARIO};
-use coldsim::sweep::{self, RunOptions};
+use coldsim::sweep::merge::{self, MergeOptions};
+use coldsim::sweep::{self, RunOptions, Shard};
 
 const EXAMPLES: &str = "\
 Examples:
   coldsim                                   run the built-in default scenario
   coldsim run scenarios/keepalive-ttl.toml  run a scenario (a sweep runs every point)
   coldsim run my.toml --seed 7 --out results/my-seed7 --force
+  coldsim report results/my-seed7            report.md, report.html and plots in results/my-seed7/report
   coldsim check my.toml                     validate and print it with every default filled in
   coldsim calibrate --quick --out profile.toml   measure real start costs on this machine
-  coldsim compare scenarios/compare-small.toml  the same scenario on real processes and simulated";
+  coldsim compare scenarios/compare-small.toml  the same scenario on real processes and simulated
+  coldsim plan my.toml --slo \"p99 < 200ms and rejected_fraction < 1%\" --vary hosts.count --max 32
+                                            smallest hosts.count that meets the SLO
+A sweep in 4 shards (K/N, K from 0), run anywhere, then merged:
+  coldsim run sweep.toml --shard 0/4 --out shards/0    (and 1/4, 2/4, 3/4)
+  coldsim merge --out results/sweep shards/*";
 
 /// coldsim: a deterministic simulator of serverless cold starts, keep-alive
 /// and placement.
@@ -50,6 +57,84 @@ enum Cmd {
         /// instead of stopping at the first.
         #[arg(long)]
         skip_bad_rows: bool,
+        /// Run only shard K of N of the sweep's runs (K from 0 to N-1): the
+        /// runs numbered j with j % N == K, in sweep.csv order. Merge the N
+        /// folders with `coldsim merge`.
+        #[arg(long, value_name = "K/N", value_parser = Shard::parse, allow_hyphen_values = true)]
+        shard: Option<Shard>,
+    },
+    /// Merge the folders of every shard of a sweep (`run --shard K/N`) into
+    /// the results folder one run of the whole sweep writes.
+    Merge {
+        /// Results folder [default: results/<scenario name>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace the results folder if it exists.
+        #[arg(long)]
+        force: bool,
+        /// Print nothing on stdout.
+        #[arg(long, short)]
+        quiet: bool,
+        /// The shard folders, one per shard, in any order.
+        #[arg(required = true, value_name = "SHARD_DIR")]
+        shards: Vec<PathBuf>,
+    },
+    /// Capacity planning: find the smallest value of an integer key that
+    /// meets a service-level objective, by bisection over replicates.
+    Plan {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// The objective: clauses `METRIC < VALUE`, `<=` or `=` joined with
+        /// `and`; METRIC is a summary.csv column, p50/p90/p99/p999 (latency)
+        /// or rejected_fraction/failed_fraction. Example: "p99 < 200ms and
+        /// cold_fraction < 1%".
+        #[arg(long, value_name = "SLO", allow_hyphen_values = true)]
+        slo: String,
+        /// The integer key path to vary, such as hosts.count,
+        /// hosts.memory_mb, functions[NAME].min_instances or
+        /// limits.max_concurrency.
+        #[arg(long, value_name = "KEY")]
+        vary: String,
+        /// Smallest value to consider [default: 1; 0 for min_instances].
+        #[arg(long, allow_hyphen_values = true)]
+        min: Option<i64>,
+        /// Largest value to consider [default: 4 x the scenario's value, or 64].
+        #[arg(long, allow_hyphen_values = true)]
+        max: Option<i64>,
+        /// Replicates per evaluated value [default: the scenario's [sweep]
+        /// replicates, else 5].
+        #[arg(long)]
+        replicates: Option<u32>,
+        /// Replace the scenario's base seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Results folder [default: results/<scenario name>-plan].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace the results folder if it exists.
+        #[arg(long)]
+        force: bool,
+        /// Print nothing on stdout.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Skip malformed trace rows (counted) instead of stopping.
+        #[arg(long)]
+        skip_bad_rows: bool,
+    },
+    /// Write report.md, a self-contained report.html and plots (SVG, PNG)
+    /// from a results folder (one run or a sweep).
+    Report {
+        /// The results folder (written by `coldsim run` or `coldsim merge`).
+        results: PathBuf,
+        /// Report folder [default: RESULTS/report].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace the report folder if it exists.
+        #[arg(long)]
+        force: bool,
+        /// Print nothing on stdout.
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Validate a scenario file and print it with every default filled in.
     Check {
@@ -159,6 +244,7 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
                 quiet: false,
                 command,
                 skip_bad_rows: false,
+                shard: None,
             };
             let outcome = sweep::execute(&sf, &opts)?;
             print!("{}", table::render(&sf, &outcome));
@@ -170,6 +256,7 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
             force,
             quiet,
             skip_bad_rows,
+            shard,
         }) => {
             let mut sf = scenario::load(&scenario)?;
             if let Some(s) = seed {
@@ -182,10 +269,93 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
                 quiet,
                 command,
                 skip_bad_rows,
+                shard,
             };
             let outcome = sweep::execute(&sf, &opts)?;
             if !quiet {
                 print!("{}", table::render(&sf, &outcome));
+            }
+        }
+        Some(Cmd::Merge {
+            out,
+            force,
+            quiet,
+            shards,
+        }) => {
+            let out = match out {
+                Some(o) => o,
+                None => PathBuf::from("results").join(merge::scenario_name(&shards)?),
+            };
+            let opts = MergeOptions {
+                out,
+                force,
+                command,
+            };
+            let o = merge::merge(&shards, &opts)?;
+            if !quiet {
+                let m = &o.manifest;
+                println!(
+                    "coldsim {} | scenario {} ({}) | seed {} | {} run(s) merged from {} shard(s)",
+                    m.coldsim_version,
+                    m.scenario_name,
+                    m.scenario_file,
+                    m.seed,
+                    m.runs,
+                    m.shards.len()
+                );
+                let dir = o.dir.display().to_string();
+                let slash = if dir.ends_with('/') { "" } else { "/" };
+                println!("results written to {dir}{slash}");
+            }
+        }
+        Some(Cmd::Plan {
+            scenario,
+            slo,
+            vary,
+            min,
+            max,
+            replicates,
+            seed,
+            out,
+            force,
+            quiet,
+            skip_bad_rows,
+        }) => {
+            let mut sf = scenario::load(&scenario)?;
+            if let Some(s) = seed {
+                sf.set_seed(s);
+            }
+            let out = out
+                .unwrap_or_else(|| PathBuf::from("results").join(format!("{}-plan", sf.base.name)));
+            let opts = coldsim::plan::PlanOptions {
+                slo,
+                key: vary,
+                min,
+                max,
+                replicates,
+                out,
+                force,
+                command,
+                skip_bad_rows,
+            };
+            let o = coldsim::plan::plan(&sf, &opts)?;
+            if !quiet {
+                print!("{}", coldsim::plan::render(&o));
+            }
+        }
+        Some(Cmd::Report {
+            results,
+            out,
+            force,
+            quiet,
+        }) => {
+            let o = coldsim::report::render::report(&results, out.as_deref(), force)?;
+            if !quiet {
+                println!(
+                    "report written to {}/report.html (and report.md, {} plot(s) in plots/)",
+                    o.dir.display(),
+                    o.plots.len()
+                );
             }
         }
         Some(Cmd::Check { scenario }) => {

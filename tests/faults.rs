@@ -329,3 +329,36 @@ arrivals = {{ kind = "periodic", period = "5m", phase = "1s" }}
     assert!((on - (1.0 + 120.0 / 3600.0)).abs() < 1e-6, "{on}");
     assert!(get(&row, "host_hours") < 1.1);
 }
+
+/// Spreading moves idle instances off a heavily used host.
+#[test]
+fn spreading_moves_idle_instances_off_a_full_host() {
+    let mut text = String::from(
+        r#"
+name = "spread"
+duration = "1h"
+[hosts]
+count = 2
+memory_mb = 1024
+[keepalive]
+kind = "fixed"
+ttl = "30m"
+[faults.consolidation]
+every = "2m"
+mode = "spread"
+threshold = 0.5
+"#,
+    );
+    for i in 0..4 {
+        text += &format!(
+            "[[functions]]\nname = \"f{i}\"\nmemory_mb = 256\ninit = {{ dist = \"constant\", value = \"100ms\" }}\nexec = {{ dist = \"constant\", value = \"1s\" }}\narrivals = {{ kind = \"periodic\", period = \"5m\", phase = \"{i}s\" }}\n"
+        );
+    }
+    // First-fit fills host 0 with the four instances (1024 MB, 100%); at
+    // 2 min, with all four idle, the two idle longest move to host 1,
+    // leaving host 0 at 50%; nothing moves after that.
+    let row = summary(&text);
+    assert_eq!(get(&row, "relocations"), 2.0);
+    assert_eq!(get(&row, "cold_starts"), 4.0);
+    assert_eq!(get(&row, "mean_hosts_on"), 2.0);
+}

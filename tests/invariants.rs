@@ -179,7 +179,10 @@ fn scenario_text(
         );
     }
     if let Some(c) = f.consolidate_s {
-        t += &format!("[faults.consolidation]\nevery = \"{c}s\"\nthreshold = 0.5\n");
+        let mode = if c % 2 == 0 { "spread" } else { "consolidate" };
+        t += &format!(
+            "[faults.consolidation]\nevery = \"{c}s\"\nthreshold = 0.5\nmode = \"{mode}\"\n"
+        );
     }
     for a in 0..2 {
         t += &format!(

@@ -52,6 +52,6 @@ fn shipped_scenarios_check_and_run() {
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         let c = &r.metrics.counters;
         assert!(c.arrivals > 0, "{name}: no invocations");
-        assert_eq!(c.arrivals, c.completed + c.rejected(), "{name}");
+        assert_eq!(c.arrivals, c.completed + c.rejected() + c.failed, "{name}");
     }
 }

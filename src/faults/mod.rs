@@ -111,6 +111,10 @@ impl PreemptionCfg {
 pub struct ConsolidationCfg {
     /// How often the controller runs.
     pub every: SimDuration,
+    /// `consolidate` (empty lightly used hosts, power them off) or `spread`
+    /// (move idle instances off heavily used hosts).
+    #[serde(default)]
+    pub mode: ControllerMode,
     /// A host with only idle instances and at most this fraction of its
     /// memory in use is emptied. Default 0.25.
     #[serde(default = "ConsolidationCfg::default_threshold")]
@@ -121,6 +125,15 @@ pub struct ConsolidationCfg {
     /// Hosts kept on whatever happens. Default 1.
     #[serde(default = "ConsolidationCfg::default_min_on")]
     pub min_on: u32,
+}
+
+/// What the periodic controller does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ControllerMode {
+    #[default]
+    Consolidate,
+    Spread,
 }
 
 impl ConsolidationCfg {

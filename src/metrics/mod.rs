@@ -14,12 +14,14 @@
 //! `gauge x dt` in integer MB-nanoseconds, exact whatever the run length.
 
 pub mod billing;
+pub mod timeseries;
 
 use hdrhistogram::Histogram;
 
 use crate::platform::{Completion, EvictReason, Gauges, KillReason, RejectReason, StartKind};
 use crate::time::SimDuration;
 use crate::time::SimTime;
+use timeseries::{Mark, TimeSeries};
 
 /// Lowest discernible value, 1 us in nanoseconds.
 const LOW_NS: u64 = 1_000;
@@ -279,6 +281,11 @@ pub struct Integrals {
 pub struct Metrics {
     pub horizon: SimTime,
     last: SimTime,
+    /// Hosts on since `hosts_on_since` (integrated when it changes), and
+    /// running invocations beyond the cores of the hosts on, in count-ns.
+    hosts_on: u64,
+    hosts_on_since: SimTime,
+    excess_cores: u128,
     pub counters: Counters,
     pub integrals: Integrals,
     pub overall: Spans,
@@ -298,6 +305,10 @@ pub struct Metrics {
     /// whole run (not clipped at the horizon).
     pub peak_instances: u64,
     billing: Billing,
+    /// The time series, when `[report] interval` is set (see
+    /// [`timeseries`]), and its next boundary in ns (`u64::MAX` when off).
+    pub timeseries: Option<Box<TimeSeries>>,
+    ts_next: u64,
 }
 
 /// What billing needs to know of the run.
@@ -313,6 +324,9 @@ impl Metrics {
         Metrics {
             horizon,
             last: SimTime::ZERO,
+            hosts_on: 0,
+            hosts_on_since: SimTime::ZERO,
+            excess_cores: 0,
             counters: Counters::default(),
             integrals: Integrals::default(),
             overall: Spans::new(3),
@@ -333,6 +347,57 @@ impl Metrics {
                 })
                 .collect(),
             peak_instances: 0,
+            timeseries: None,
+            ts_next: u64::MAX,
+        }
+    }
+
+    /// Turns the time series on, one row per `interval` of simulated time.
+    pub fn sample_every(&mut self, interval: SimDuration) {
+        let ts = TimeSeries::new(interval.as_nanos());
+        self.ts_next = if ts.interval_ns < self.horizon.0 {
+            ts.interval_ns
+        } else {
+            u64::MAX
+        };
+        self.timeseries = Some(Box::new(ts));
+    }
+
+    /// Keeps a mark at every boundary up to `to`, integrating up to each.
+    #[cold]
+    #[inline(never)]
+    fn cross_boundaries(&mut self, to: SimTime, g: &Gauges) {
+        while self.ts_next <= to.0 {
+            let at = SimTime(self.ts_next);
+            self.integrate(at, g);
+            self.mark(at);
+            let step = self.timeseries.as_ref().map_or(u64::MAX, |t| t.interval_ns);
+            self.ts_next = match self.ts_next.checked_add(step) {
+                Some(n) if n < self.horizon.0 => n,
+                _ => u64::MAX,
+            };
+        }
+    }
+
+    fn mark(&mut self, at: SimTime) {
+        let i = &self.integrals;
+        let c = &self.counters;
+        let m = Mark {
+            at,
+            idle: i.idle,
+            busy: i.busy,
+            starting: i.starting,
+            memory_mb: i.starting_mb + i.busy_mb + i.idle_mb,
+            queued: i.queued,
+            throttled: i.throttled,
+            arrivals: c.arrivals,
+            starts: c.instances_started,
+            prewarms: c.prewarm_started,
+            completed: c.completed,
+            rejected: c.rejected(),
+        };
+        if let Some(ts) = self.timeseries.as_mut() {
+            ts.marks.push(m);
         }
     }
 
@@ -362,6 +427,18 @@ impl Metrics {
         if to <= self.last {
             return;
         }
+        if to.0 >= self.ts_next {
+            self.cross_boundaries(to, g);
+        }
+        self.integrate(to, g);
+    }
+
+    /// Adds `gauge x dt` from the last integration up to `to`.
+    #[inline(always)]
+    fn integrate(&mut self, to: SimTime, g: &Gauges) {
+        if to <= self.last {
+            return;
+        }
         let dt = (to.0 - self.last.0) as u128;
         self.last = to;
         let i = &mut self.integrals;
@@ -371,9 +448,19 @@ impl Metrics {
         i.queued += g.queued as u128 * dt;
         i.running += g.running as u128 * dt;
         i.throttled += g.throttled as u128 * dt;
-        i.hosts_on += g.hosts_on as u128 * dt;
+        // Hosts on changes rarely and running invocations rarely exceed the
+        // cores: both are integrated as exceptions to keep this path short
+        // (see `Metrics::seal`).
+        if g.hosts_on != self.hosts_on {
+            i.hosts_on +=
+                self.hosts_on as u128 * (self.last.0 - dt as u64 - self.hosts_on_since.0) as u128;
+            self.hosts_on = g.hosts_on;
+            self.hosts_on_since = SimTime(self.last.0 - dt as u64);
+        }
         let cores = g.hosts_on * self.billing.cores_per_host;
-        i.busy_cores += g.running.min(cores) as u128 * dt;
+        if g.running > cores {
+            self.excess_cores += (g.running - cores) as u128 * dt;
+        }
         i.starting_mb += g.starting_mb as u128 * dt;
         i.busy_mb += g.busy_mb as u128 * dt;
         i.idle_mb += g.idle_mb as u128 * dt;
@@ -502,6 +589,14 @@ impl Metrics {
     /// Ends recording: call once after the last event, before reading the
     /// histograms.
     pub fn seal(&mut self) {
+        let i = &mut self.integrals;
+        i.hosts_on += self.hosts_on as u128 * (self.last.0 - self.hosts_on_since.0) as u128;
+        self.hosts_on_since = self.last;
+        i.busy_cores = i.running - self.excess_cores;
+        if self.timeseries.is_some() {
+            // The last interval ends at the horizon (see `timeseries`).
+            self.mark(self.horizon);
+        }
         self.latency_warm.add(&self.overall.direct);
         self.overall.seal();
         self.latency_cold.seal();

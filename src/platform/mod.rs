@@ -190,8 +190,13 @@ impl RetryPolicy {
 /// The consolidation controller's settings (see `Platform::consolidate`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Consolidation {
-    /// A host whose used memory is at most this fraction of its capacity,
-    /// with only idle instances, is emptied by relocating them.
+    /// Consolidate (empty lightly used hosts) or spread (move idle
+    /// instances off heavily used ones).
+    pub spread: bool,
+    /// Consolidate: a host whose used memory is at most this fraction of
+    /// its capacity, with only idle instances, is emptied by relocating
+    /// them. Spread: a host with more than `1 - threshold` of its memory in
+    /// use moves idle instances away until it is below that.
     pub threshold: f64,
     /// Hosts left empty are powered off (and on again when needed).
     pub power_off: bool,
@@ -2005,6 +2010,10 @@ impl Platform {
             return;
         };
         let cap = self.hosts.capacity_mb();
+        if c.spread {
+            self.spread(c.threshold, now, out);
+            return;
+        }
         for h in 0..self.hosts.len() as u32 {
             if self.host_state[h as usize] != HostState::Up {
                 continue;
@@ -2029,6 +2038,36 @@ impl Platform {
             if c.power_off && empty && self.gauges.hosts_on > c.min_on as u64 {
                 self.set_host(h, HostState::Off);
             }
+        }
+        self.after_kill(now, out);
+    }
+
+    /// The spreading controller: a host with more than `1 - threshold` of
+    /// its memory in use moves idle instances (least recently used first)
+    /// to hosts the placement policy picks, until it is below that or
+    /// nothing more can move; it is closed meanwhile so that nothing moves
+    /// back onto it.
+    fn spread(&mut self, threshold: f64, now: SimTime, out: &mut Vec<Action>) {
+        let cap = self.hosts.capacity_mb();
+        let high = ((1.0 - threshold) * cap as f64) as u64;
+        for h in 0..self.hosts.len() as u32 {
+            if self.host_state[h as usize] != HostState::Up || cap - self.hosts.unused_mb(h) <= high
+            {
+                continue;
+            }
+            self.hosts.set_closed(h, true);
+            let mut idle: Vec<u32> = self.host_insts[h as usize]
+                .iter()
+                .copied()
+                .filter(|&i| self.insts[i as usize].state == State::Idle)
+                .collect();
+            idle.sort_by_key(|&i| self.insts[i as usize].idle_seq);
+            for slot in idle {
+                if cap - self.hosts.unused_mb(h) <= high || !self.relocate(slot, now, out) {
+                    break;
+                }
+            }
+            self.hosts.set_closed(h, false);
         }
         self.after_kill(now, out);
     }

@@ -16,7 +16,11 @@ pub struct Manifest {
     pub seed: u64,
     pub sweep_points: usize,
     pub replicates: u32,
+    /// The runs in this folder: all of them, or those of its shard.
     pub runs: usize,
+    /// Which slice of the sweep this folder holds (`coldsim run --shard`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::sweep::Shard>,
     pub host: String,
     pub threads: usize,
     pub started_at_utc: String,

@@ -1,5 +1,7 @@
-//! Outputs: summary.csv, functions.csv, latency.csv, sweep.csv and
-//! manifest.json, and the table printed at the end of a run.
+//! Outputs: summary.csv, functions.csv, latency.csv, timeseries.csv,
+//! sweep.csv and manifest.json, and the table printed at the end of a run;
+//! and `coldsim report` ([`render`], [`plots`], [`study`]): report.md,
+//! report.html and plots from a results folder.
 //!
 //! Every CSV is a pure function of the run's result, so the same scenario
 //! and seed give byte-identical files. Anything that depends on the machine
@@ -9,7 +11,10 @@
 //! never leaves a folder that looks whole.
 
 pub mod manifest;
+pub mod plots;
 pub mod progress;
+pub mod render;
+pub mod study;
 pub mod table;
 
 use std::fs;
@@ -20,6 +25,23 @@ use crate::metrics::{Metrics, Span};
 use crate::platform::KillReason;
 use crate::scenario::Scenario;
 use crate::sim::RunResult;
+
+/// The `[report]` table: extra outputs of each run.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportCfg {
+    /// Write timeseries.csv with one row per `interval` of simulated time
+    /// (instances, memory, queue, arrivals and starts; see
+    /// [`crate::metrics::timeseries`]). Off when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<crate::time::SimDuration>,
+}
+
+impl ReportCfg {
+    pub fn is_default(&self) -> bool {
+        *self == ReportCfg::default()
+    }
+}
 
 /// A CSV cell.
 #[derive(Clone, Debug, PartialEq)]
@@ -261,6 +283,35 @@ pub fn function_rows(r: &RunResult) -> Vec<Row> {
             ]
         })
         .collect()
+}
+
+/// timeseries.csv: one row per interval, when the series is on.
+pub fn timeseries_rows(r: &RunResult) -> Option<Vec<Row>> {
+    use Cell::*;
+    let ts = r.metrics.timeseries.as_ref()?;
+    Some(
+        ts.intervals()
+            .iter()
+            .map(|iv| {
+                vec![
+                    ("start_s", Float(iv.start.as_secs_f64())),
+                    ("end_s", Float(iv.end.as_secs_f64())),
+                    ("instances_idle", Float(iv.idle)),
+                    ("instances_busy", Float(iv.busy)),
+                    ("instances_starting", Float(iv.starting)),
+                    ("instances", Float(iv.idle + iv.busy + iv.starting)),
+                    ("memory_mb", Float(iv.memory_mb)),
+                    ("queue_length", Float(iv.queue_length)),
+                    ("throttled", Float(iv.throttled)),
+                    ("arrivals", Int(iv.arrivals)),
+                    ("cold_starts", Int(iv.cold_starts)),
+                    ("prewarm_starts", Int(iv.prewarms)),
+                    ("completed", Int(iv.completed)),
+                    ("rejected", Int(iv.rejected)),
+                ]
+            })
+            .collect(),
+    )
 }
 
 /// The percentiles of latency.csv.

@@ -17,9 +17,18 @@ fn get(row: &Row, key: &str) -> f64 {
 pub fn render(sf: &ScenarioFile, o: &Outcome) -> String {
     let mut s = String::new();
     let m = &o.manifest;
+    let shard = m
+        .shard
+        .map(|k| {
+            format!(
+                " of {} in shard {k}",
+                m.sweep_points * m.replicates as usize
+            )
+        })
+        .unwrap_or_default();
     let _ = writeln!(
         s,
-        "coldsim {} | scenario {} ({}) | seed {} | {} run(s)",
+        "coldsim {} | scenario {} ({}) | seed {} | {} run(s){shard}",
         m.coldsim_version, m.scenario_name, m.scenario_file, m.seed, m.runs
     );
     if !sf.is_sweep() {

@@ -74,6 +74,9 @@ pub struct Scenario {
     /// Prices of the user's bill and the provider's cost.
     #[serde(default)]
     pub billing: crate::metrics::billing::BillingCfg,
+    /// Extra outputs of each run (timeseries.csv).
+    #[serde(default, skip_serializing_if = "crate::report::ReportCfg::is_default")]
+    pub report: crate::report::ReportCfg,
     /// Where invocations come from (default: the `[[functions]]` below).
     #[serde(default)]
     pub workload: WorkloadCfg,
@@ -1215,6 +1218,12 @@ pub fn validate(s: &Scenario, origin: &str, prefix: &str) -> Result<()> {
     }
     if let Err((key, msg)) = s.billing.validate() {
         return Err(err(&format!("billing.{key}"), msg));
+    }
+    if s.report.interval.is_some_and(|i| i.is_zero()) {
+        return Err(err(
+            "report.interval",
+            "must be greater than zero (leave it out for no time series)".into(),
+        ));
     }
     let host_mb = s.hosts.memory_mb.0;
     let mut app_names = std::collections::BTreeSet::new();

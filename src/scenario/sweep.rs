@@ -186,6 +186,47 @@ fn set_in_value(root: &mut Value, path: &str, value: Value) -> std::result::Resu
     Ok(())
 }
 
+/// The value at `path` in a table, `None` when the path is well formed but
+/// nothing is there (an unset optional key such as `limits.max_concurrency`).
+/// Errors as [`expand`] would report a bad path.
+pub fn get_path<'a>(
+    root: &'a toml::Table,
+    path: &str,
+) -> std::result::Result<Option<&'a Value>, String> {
+    let segs = parse_path(path)?;
+    let mut cur: Option<&Value> = None;
+    for seg in &segs {
+        let next = match (seg, cur) {
+            (Seg::Key(k), None) => root.get(k),
+            (Seg::Key(k), Some(v)) => match v.as_table() {
+                Some(t) => t.get(k),
+                None => return Err(format!("\"{path}\": \"{k}\" is not inside a table")),
+            },
+            (Seg::Index(n), Some(Value::Array(a))) => Some(a.get(*n).ok_or_else(|| {
+                format!(
+                    "\"{path}\": index {n} is out of range (the list has {})",
+                    a.len()
+                )
+            })?),
+            (Seg::Named(name), Some(Value::Array(a))) => Some(
+                a.iter()
+                    .find(|v| v.get("name").and_then(Value::as_str) == Some(name.as_str()))
+                    .ok_or_else(|| format!("\"{path}\": no entry is named \"{name}\""))?,
+            ),
+            (Seg::Index(_) | Seg::Named(_), _) => {
+                return Err(format!(
+                    "\"{path}\": selects from something that is not a list"
+                ));
+            }
+        };
+        match next {
+            Some(v) => cur = Some(v),
+            None => return Ok(None),
+        }
+    }
+    Ok(cur)
+}
+
 /// Applies every override to a copy of the base table.
 fn apply(
     base: &toml::Table,

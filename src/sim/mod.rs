@@ -398,6 +398,7 @@ pub fn build_platform(s: &Scenario, table: &FunctionTable, streams: &Streams) ->
         max_lifetime: s.faults.max_lifetime,
         relocate_on_notice: s.faults.preemption.as_ref().is_none_or(|p| p.relocate),
         consolidation: s.faults.consolidation.as_ref().map(|c| Consolidation {
+            spread: c.mode == crate::faults::ControllerMode::Spread,
             threshold: c.threshold,
             power_off: c.power_off,
             min_on: c.min_on,
@@ -436,6 +437,9 @@ pub fn new_metrics(s: &Scenario, table: &FunctionTable) -> Metrics {
         s.billing.granularity,
         s.hosts.cores as u64,
     );
+    if let Some(interval) = s.report.interval {
+        metrics.sample_every(interval); // timeseries.csv
+    }
     metrics
 }
 

@@ -12,8 +12,15 @@
 //! OUT/manifest.json  OUT/scenario.toml
 //! OUT/summary.csv OUT/functions.csv OUT/latency.csv       (a single run)
 //! OUT/sweep.csv  OUT/runs/p<point>-r<replicate>/{summary,functions,latency}.csv
+//! OUT/timeseries.csv (each run's, with `[report] interval`)
 //! ```
+//!
+//! A sweep can be split into shards that run apart (on the nodes of a
+//! cluster) and are merged afterwards: see [`Shard`] and [`merge`].
 
+pub mod merge;
+
+use std::fmt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -40,6 +47,79 @@ pub struct RunOptions {
     pub command: Vec<String>,
     /// Skip malformed trace rows (counted) instead of failing.
     pub skip_bad_rows: bool,
+    /// Run only this slice of a sweep's runs.
+    pub shard: Option<Shard>,
+}
+
+/// One of `count` slices of a sweep's runs: `coldsim run --shard K/N`.
+///
+/// The runs (jobs) of a sweep are numbered from 0 in the order of
+/// sweep.csv: point by point, replicates within a point. Shard `index`
+/// (from 0, like `SLURM_ARRAY_TASK_ID` and Kubernetes'
+/// `JOB_COMPLETION_INDEX`) holds the jobs `j` with `j % count == index`.
+/// Dealing the jobs out round-robin rather than in blocks spreads a grid
+/// whose runs grow more expensive along an axis evenly over the shards;
+/// every job is in exactly one shard, and a shard may be empty when
+/// `count` exceeds the number of jobs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Shard {
+    /// Parses `K/N`; the error says what was expected (the caller names
+    /// the text, as clap does for `--shard`).
+    pub fn parse(text: &str) -> std::result::Result<Shard, String> {
+        let expected = "expected K/N with shard number K from 0 to N-1, such as 0/4";
+        let (k, n) = text
+            .split_once('/')
+            .ok_or_else(|| format!("no '/'; {expected}"))?;
+        let num = |s: &str| {
+            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+                None
+            } else {
+                s.parse::<usize>().ok()
+            }
+        };
+        let (Some(index), Some(count)) = (num(k), num(n)) else {
+            return Err(format!("K and N must be whole numbers; {expected}"));
+        };
+        if count == 0 {
+            return Err(format!("N must be at least 1; {expected}"));
+        }
+        if index >= count {
+            return Err(format!(
+                "there is no shard {index} of {count}, shards are numbered from 0 to {}; {expected}",
+                count - 1
+            ));
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// Whether job number `job` (in sweep.csv order) belongs to this shard.
+    pub fn holds(&self, job: usize) -> bool {
+        job % self.count == self.index
+    }
+
+    /// The jobs of this shard among `total`, in order.
+    pub fn jobs(&self, total: usize) -> impl Iterator<Item = usize> + use<> {
+        (self.index..total).step_by(self.count)
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// The folder of one run of a sweep, relative to the results folder:
+/// `runs/p<point>-r<replicate>`, zero-padded to the widest number.
+pub fn run_dir(points: usize, replicates: u32, point: usize, replicate: u64) -> String {
+    let pw = (points.max(2) - 1).to_string().len();
+    let rw = ((replicates as usize).max(2) - 1).to_string().len();
+    format!("runs/p{point:0pw$}-r{replicate:0rw$}")
 }
 
 /// The result of one run of a sweep (or the only run).
@@ -51,6 +131,8 @@ pub struct JobResult {
     pub summary_csv: Vec<u8>,
     pub functions_csv: Vec<u8>,
     pub latency_csv: Vec<u8>,
+    /// timeseries.csv, when `[report] interval` is set.
+    pub timeseries_csv: Option<Vec<u8>>,
     pub events: u64,
     pub workload: WorkloadStats,
 }
@@ -96,6 +178,7 @@ fn run_job(
         summary_csv: report::csv_bytes(std::slice::from_ref(&summary)),
         functions_csv: report::csv_bytes(&report::function_rows(&r)),
         latency_csv: report::csv_bytes(&report::latency_rows(&r)),
+        timeseries_csv: report::timeseries_rows(&r).map(|rows| report::csv_bytes(&rows)),
         summary,
         events: r.events,
         workload: r.workload,
@@ -104,6 +187,12 @@ fn run_job(
 
 /// Runs every point and replicate of `sf` and writes the results folder.
 pub fn execute(sf: &ScenarioFile, opts: &RunOptions) -> Result<Outcome> {
+    if let (Some(shard), false) = (opts.shard, sf.is_sweep()) {
+        return Err(Error::Usage(format!(
+            "{}: --shard {shard} splits the runs of a [sweep], and this scenario has no [sweep] (it is one run); run it without --shard",
+            sf.origin
+        )));
+    }
     let staging = Staging::new(&opts.out, opts.force)?;
     // Read once here to fail early and to record its hash; each run reads
     // it again (a few hundred bytes).
@@ -119,6 +208,9 @@ pub fn execute(sf: &ScenarioFile, opts: &RunOptions) -> Result<Outcome> {
     let t0 = Instant::now();
     let jobs: Vec<(usize, u64)> = (0..sf.points.len())
         .flat_map(|p| (0..sf.replicates as u64).map(move |r| (p, r)))
+        .enumerate()
+        .filter(|(j, _)| opts.shard.is_none_or(|s| s.holds(*j)))
+        .map(|(_, job)| job)
         .collect();
     let results: Vec<JobResult> = if !sf.is_sweep() {
         let bar = Bar::new(
@@ -173,13 +265,14 @@ pub fn execute(sf: &ScenarioFile, opts: &RunOptions) -> Result<Outcome> {
         .collect();
 
     if sf.is_sweep() {
-        let pw = (sf.points.len().max(2) - 1).to_string().len();
-        let rw = ((sf.replicates as usize).max(2) - 1).to_string().len();
         for j in &results {
-            let dir = format!("runs/p{:0pw$}-r{:0rw$}", j.point, j.replicate);
+            let dir = run_dir(sf.points.len(), sf.replicates, j.point, j.replicate);
             staging.write(&format!("{dir}/summary.csv"), &j.summary_csv)?;
             staging.write(&format!("{dir}/functions.csv"), &j.functions_csv)?;
             staging.write(&format!("{dir}/latency.csv"), &j.latency_csv)?;
+            if let Some(ts) = &j.timeseries_csv {
+                staging.write(&format!("{dir}/timeseries.csv"), ts)?;
+            }
         }
         let rows: Vec<Row> = results.iter().map(|j| j.summary.clone()).collect();
         staging.write("sweep.csv", &report::csv_bytes_with(&rows, &labels))?;
@@ -188,6 +281,9 @@ pub fn execute(sf: &ScenarioFile, opts: &RunOptions) -> Result<Outcome> {
         staging.write("summary.csv", &j.summary_csv)?;
         staging.write("functions.csv", &j.functions_csv)?;
         staging.write("latency.csv", &j.latency_csv)?;
+        if let Some(ts) = &j.timeseries_csv {
+            staging.write("timeseries.csv", ts)?;
+        }
     }
     staging.write("scenario.toml", sf.text.as_bytes())?;
     let m = Manifest {
@@ -201,6 +297,7 @@ pub fn execute(sf: &ScenarioFile, opts: &RunOptions) -> Result<Outcome> {
         sweep_points: sf.points.len(),
         replicates: sf.replicates,
         runs: results.len(),
+        shard: opts.shard,
         host: manifest::host_name(),
         threads: rayon::current_num_threads(),
         started_at_utc: manifest::rfc3339_utc(started),

@@ -581,6 +581,14 @@ impl Inst {
 
     /// Kills the worker and fails the running invocation with `cause`.
     fn end(&mut self, cause: Cause) -> Cause {
+        // A template's forks die with it (their parent-death signal): tell
+        // them before it dies, so that a fork's closed connection, which can
+        // only come later, reads as TemplateGone and not as a crash.
+        if self.template {
+            for child in &self.fork_children {
+                let _ = child.send(Input::TemplateGone);
+            }
+        }
         self.terminate();
         if let Phase::Busy { job, .. } = self.phase {
             self.emit(ExecEvent::Failed {

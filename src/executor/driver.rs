@@ -20,6 +20,8 @@
 //!   is `now` for the platform, raised to the last `now` handed over if it
 //!   is earlier (the platform's clock never runs backwards; events wait in
 //!   a channel while the driver handles others, typically for microseconds).
+//!   Whatever is due is handed over in the order it happened: an executor
+//!   event, a timer or an arrival, the earliest first.
 //! * Timers ([`Action::ArmKeepAlive`], [`Action::ArmQueueTimeout`],
 //!   [`Action::ArmPrewarm`], [`Action::ArmLifetime`], and retries after
 //!   their delay) go to a local [`Engine`] queue and are fired when their
@@ -445,9 +447,9 @@ impl Real {
         self.fingerprint = (self.fingerprint ^ now.0).wrapping_mul(PRIME) ^ (code << 56 | id);
     }
 
-    /// The event loop: feeds due timers and arrivals, waits for the
-    /// executor until the next one is due. Returns the time of the last
-    /// input.
+    /// The event loop: hands the core whatever is due in the order it
+    /// happened (executor events, timers, arrivals), and waits for the
+    /// executor while nothing is. Returns the time of the last input.
     fn run(
         &mut self,
         source: &mut Arrivals,
@@ -462,33 +464,40 @@ impl Real {
         // A run that cannot end is cut off: the workload plus this much.
         let give_up = self.at_wall(horizon) + Duration::from_secs(120);
         let mut next_report = Instant::now() + Duration::from_secs(10);
+        // An executor event taken from its channel and not handled yet.
+        let mut pending: Option<ExecEvent> = None;
         loop {
-            loop {
-                let now_wall = self.wall(Instant::now());
-                let t_timer = self.timers.peek_time();
-                let t_arr = arrivals.peek().map(|i| i.arrival);
-                let timer_first = match (t_timer, t_arr) {
-                    (Some(t), Some(a)) => t <= a,
-                    (Some(_), None) => true,
-                    (None, _) => false,
-                };
-                if timer_first && t_timer.is_some_and(|t| t <= now_wall) {
-                    let none = &mut std::iter::empty::<Invocation>().peekable();
-                    let Some(Next::Event(_, ev)) = self.timers.next(none) else {
-                        break;
-                    };
-                    let now = self.clock(now_wall);
-                    self.timer(now, ev)?;
-                } else if t_arr.is_some_and(|a| a <= now_wall) {
-                    let Some(inv) = arrivals.next() else {
-                        break;
-                    };
-                    self.arrive(inv, now_wall)?;
-                } else {
-                    break;
-                }
+            if pending.is_none() {
+                pending = self.ex.next_event(Instant::now());
             }
+            // The earliest of what is due, by wall time: an executor event
+            // (always due: it has happened), a timer, an arrival; at equal
+            // times in that order, as the simulator pops heap events before
+            // arrivals.
             let now_wall = self.wall(Instant::now());
+            let t_exec = pending.as_ref().map(|e| self.wall(e.at()));
+            let t_timer = self.timers.peek_time().filter(|&t| t <= now_wall);
+            let t_arr = arrivals
+                .peek()
+                .map(|i| i.arrival)
+                .filter(|&a| a <= now_wall);
+            let earliest = [t_exec, t_timer, t_arr].into_iter().flatten().min();
+            if let Some(t) = earliest {
+                if t_exec == Some(t) {
+                    if let Some(ev) = pending.take() {
+                        self.exec_event(ev)?;
+                    }
+                } else if t_timer == Some(t) {
+                    let none = &mut std::iter::empty::<Invocation>().peekable();
+                    if let Some(Next::Event(_, ev)) = self.timers.next(none) {
+                        let now = self.clock(now_wall);
+                        self.timer(now, ev)?;
+                    }
+                } else if let Some(inv) = arrivals.next() {
+                    self.arrive(inv, now_wall)?;
+                }
+                continue;
+            }
             let drained = arrivals.peek().is_none()
                 && self.platform.outstanding() == 0
                 && self.timers.peek_time().is_none_or(|t| t >= horizon);
@@ -512,15 +521,15 @@ impl Real {
                     self.platform.live_instances()
                 ));
             }
+            // Nothing is due: wait for the executor until the next timer
+            // or arrival (at most 100 ms, to check the time limit).
             let next_due = [self.timers.peek_time(), arrivals.peek().map(|i| i.arrival)]
                 .into_iter()
                 .flatten()
                 .min()
                 .map_or(wall + Duration::from_millis(100), |t| self.at_wall(t))
                 .min(wall + Duration::from_millis(100));
-            if let Some(ev) = self.ex.next_event(next_due) {
-                self.exec_event(ev)?;
-            }
+            pending = self.ex.next_event(next_due);
         }
         Ok(self.last)
     }

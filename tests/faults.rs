@@ -362,3 +362,71 @@ threshold = 0.5
     assert_eq!(get(&row, "cold_starts"), 4.0);
     assert_eq!(get(&row, "mean_hosts_on"), 2.0);
 }
+
+/// Bad values of the fault, retry and billing keys name the file, the key
+/// path and what was expected, in one line.
+#[test]
+fn bad_fault_retry_and_billing_keys_name_their_path() {
+    let base = failing("", "max_attempts = 3");
+    let cases: &[(&str, &str, &str)] = &[
+        ("max_attempts = 3", "max_attempts = 0", "retry.max_attempts"),
+        ("max_attempts = 3", "multiplier = 0.5", "retry.multiplier"),
+        (
+            "max_attempts = 3",
+            "backoff = \"30s\"\nmax_backoff = \"1s\"",
+            "retry.max_backoff",
+        ),
+        ("first = 0", "first = 7", "faults.failures.first"),
+        (
+            "time_to_failure = { dist = \"constant\", value = \"97s\" }",
+            "time_to_failure = { dist = \"constant\", value = \"0s\" }",
+            "faults.failures.time_to_failure",
+        ),
+        (
+            "[faults.failures]",
+            "[faults]\nmax_lifetime = \"0s\"\n[faults.failures]",
+            "faults.max_lifetime",
+        ),
+        (
+            "[faults.failures]",
+            "[faults.consolidation]\nevery = \"1m\"\nthreshold = 1.5\n[faults.failures]",
+            "faults.consolidation.threshold",
+        ),
+        (
+            "[faults.failures]",
+            "[faults.consolidation]\nevery = \"1m\"\nmode = \"shuffle\"\n[faults.failures]",
+            "faults.consolidation.mode",
+        ),
+        (
+            "[faults.failures]",
+            "[billing]\ngranularity = \"0s\"\n[faults.failures]",
+            "billing.granularity",
+        ),
+        (
+            "[faults.failures]",
+            "[billing]\nidle_watts = 400.0\n[faults.failures]",
+            "billing.peak_watts",
+        ),
+        (
+            "memory_mb = 100",
+            "memory_mb = 100\nmemory_used = { dist = \"constant\", mb = 0 }",
+            "functions[0].memory_used",
+        ),
+        (
+            "memory_mb = 100",
+            "memory_mb = 100\nretry = { max_attempts = 0 }",
+            "functions[0].retry.max_attempts",
+        ),
+    ];
+    for (from, to, want) in cases {
+        assert!(base.contains(from), "{from}");
+        let text = base.replacen(from, to, 1);
+        let e = coldsim::scenario::parse_str(&text, "p.toml").unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("p.toml") && msg.contains(want) && !msg.contains('\n'),
+            "{to}: {msg}"
+        );
+    }
+}

@@ -191,7 +191,7 @@ impl Snapshots {
     }
 
     /// An instance that was taking `app`'s snapshot died before it was
-    /// ready (not possible yet; kept for host failures).
+    /// ready (it was killed): another full init may take it.
     pub fn take_abandoned(&mut self, app: u32) {
         self.taking[app as usize] = false;
     }

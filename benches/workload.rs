@@ -3,7 +3,7 @@
 //! arrival stream without simulating it.
 //!
 //! Run: `cargo bench --bench workload`. The Azure 2019 case reads the
-//! shared sample in ../shared/data; the others read files generated into a
+//! sample shipped in data/; the others read files generated into a
 //! temporary folder at the start.
 
 use std::path::{Path, PathBuf};
@@ -37,17 +37,15 @@ struct Case {
 
 fn cases(tmp: &Path) -> Vec<Case> {
     let mut v = Vec::new();
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/azure2019-d01-400fn");
-    if shared.exists() {
-        v.push(Case {
-            name: "azure2019-d01-400fn",
-            scenario: format!(
-                "name = \"b\"\nduration = \"1d\"\n[workload]\nkind = \"azure2019\"\ndir = \"{}\"\n",
-                shared.display()
-            ),
-            base: tmp.to_path_buf(),
-        });
-    }
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/azure2019-d01-400fn");
+    v.push(Case {
+        name: "azure2019-d01-400fn",
+        scenario: format!(
+            "name = \"b\"\nduration = \"1d\"\n[workload]\nkind = \"azure2019\"\ndir = \"{}\"\n",
+            sample.display()
+        ),
+        base: tmp.to_path_buf(),
+    });
     v.extend(generated::cases(tmp));
     v
 }

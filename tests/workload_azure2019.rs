@@ -381,18 +381,10 @@ fn bad_keys_are_rejected_with_their_path() {
     }
 }
 
-/// The real shared sample: day 1, 400 functions, 18,452,673 invocations. In
-/// CI the data must be there; elsewhere the test says it skipped.
+/// The real sample shipped in data/: day 1, 400 functions, 18,452,673
+/// invocations.
 #[test]
 fn shared_sample_replays_every_invocation() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/azure2019-d01-400fn");
-    if !dir.exists() {
-        if std::env::var_os("CI").is_some() {
-            panic!("{} is missing; CI must have ../shared/data", dir.display());
-        }
-        eprintln!("skipped: {} not found", dir.display());
-        return;
-    }
     let text = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/azure2019-d01.toml"),
     )

@@ -1,6 +1,6 @@
 //! The Azure Functions 2021 trace reader (`[workload] kind = "azure2021"`),
 //! on small files the tests write and on the real excerpt in
-//! ../shared/data/azure2021-head/.
+//! data/azure2021-head/.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -426,28 +426,17 @@ fn runs_are_deterministic() {
     assert_eq!(v1, v2);
 }
 
-/// The real excerpt; a test that needs it fails under CI when it is missing.
-fn excerpt() -> Option<&'static Path> {
-    let p = Path::new(concat!(
+/// The real excerpt, shipped in data/.
+fn excerpt() -> &'static Path {
+    Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/data/azure2021-head/Azure2021_200.csv"
-    ));
-    if p.exists() {
-        return Some(p);
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "{} is missing, and CI is set: this test must not skip",
-            p.display()
-        );
-    }
-    eprintln!("note: {} is missing; skipping this test", p.display());
-    None
+        "/data/azure2021-head/Azure2021_200.csv"
+    ))
 }
 
 #[test]
 fn the_real_excerpt_replays_every_row() {
-    let Some(path) = excerpt() else { return };
+    let path = excerpt();
     let text = std::fs::read_to_string(path).unwrap();
     let rows = text.lines().skip(1).filter(|l| !l.is_empty()).count();
     assert_eq!(rows, 199);

@@ -11,6 +11,9 @@ pub enum Error {
     /// column and/or key path), `msg` what was expected.
     #[error("{origin}: {msg}")]
     Input { origin: String, msg: String },
+    /// Several independent mistakes in one input, one line each.
+    #[error("{}", lines(.0))]
+    Inputs(Vec<Error>),
     /// A command-line usage problem that clap cannot see (such as an output
     /// folder that already exists).
     #[error("{0}")]
@@ -18,17 +21,12 @@ pub enum Error {
     /// Writing results failed.
     #[error("{path}: {msg}")]
     Output { path: String, msg: String },
-    /// The real executor (worker processes) failed or was misused. (Not a
+    /// The real executor (worker processes) failed or was misused; the
+    /// executor's own error type (`executor::ExecError`) is inside. (Not a
     /// `#[source]`: the message already includes it, and a chain would
     /// print it twice.)
     #[error("executor: {0}")]
-    Exec(crate::executor::ExecError),
-}
-
-impl From<crate::executor::ExecError> for Error {
-    fn from(e: crate::executor::ExecError) -> Self {
-        Error::Exec(e)
-    }
+    Exec(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl Error {
@@ -49,10 +47,19 @@ impl Error {
     /// 2 for anything the user can fix in their input, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Input { .. } | Error::Usage(_) => 2,
+            Error::Input { .. } | Error::Inputs(_) | Error::Usage(_) => 2,
             Error::Output { .. } | Error::Exec(_) => 1,
         }
     }
+}
+
+/// The errors, one per line.
+fn lines(errors: &[Error]) -> String {
+    errors
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

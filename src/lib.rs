@@ -35,15 +35,20 @@
 //! CSV files, whatever the thread count; see `engine` for the ordering and
 //! randomness rules that make it so.
 
+pub mod calibration;
+pub mod cfg;
+pub mod dist;
 pub mod engine;
 pub mod error;
 pub mod executor;
 pub mod faults;
 pub mod metrics;
+pub mod model;
 pub mod plan;
 pub mod platform;
 pub mod policy;
 pub mod report;
+pub mod run;
 pub mod scenario;
 pub mod sim;
 pub mod sweep;

@@ -361,7 +361,7 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
         Some(Cmd::Check { scenario }) => {
             let sf = scenario::load(&scenario)?;
             // A profile named by `calibration` must exist and be valid.
-            coldsim::executor::calibrate::LoadedProfile::for_scenario(&sf.base, &sf.base_dir)?;
+            coldsim::calibration::LoadedProfile::for_key(sf.base.calibration.as_deref(), &sf.base_dir)?;
             println!(
                 "# {}: valid; {} run(s) ({} point(s) x {} replicate(s))",
                 sf.origin,

@@ -3,10 +3,10 @@
 //!
 //! Both runs take the same arrivals (the scenario's workload with replicate
 //! 0's random streams: same times, functions and execution times) and the
-//! same platform core and policies ([`sim::build_platform`]). The real run
+//! same platform core and policies ([`RunSpec::build_platform`]). The real run
 //! ([`driver::run`]) performs the core's actions with worker processes in
 //! wall-clock time; the simulated one prices starts with a calibration
-//! profile measured on the machine (see `sim::StartCosts`): the one given
+//! profile measured on the machine (see `sim::costs`): the one given
 //! with `--profile`, else the scenario's `calibration` key, else one
 //! measured here first as `coldsim calibrate --quick` does, at the quick
 //! sizes and the scenario's own state sizes ([`profile_sizes`]), and
@@ -39,14 +39,16 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use super::calibrate::{self, LoadedProfile};
+use super::calibrate;
+use crate::calibration::{LoadedProfile, Machine};
 use super::driver::{self, DriverOptions, DriverStats, RealRun, Work};
 use crate::error::Result;
 use crate::metrics::{Metrics, Span};
 use crate::report::manifest::{self, ProfileRecord};
 use crate::report::{self, Staging};
 use crate::scenario;
-use crate::sim::{self, RunResult};
+use crate::run::{RunResult, RunSpec};
+use crate::sim;
 use crate::workload::Context;
 
 /// How to compare.
@@ -221,7 +223,7 @@ struct CompareManifest {
     replicate: u64,
     profile: ProfileRecord,
     profile_source: ProfileSource,
-    profile_measured_on: calibrate::Machine,
+    profile_measured_on: Machine,
     work: &'static str,
     host: String,
     cores: usize,
@@ -264,9 +266,9 @@ impl DriverRecord {
 /// ones), increasing and without repeats.
 pub fn profile_sizes(s: &scenario::Scenario) -> Vec<u32> {
     let mut v: Vec<u32> = calibrate::default_sizes(true).to_vec();
-    if matches!(s.workload, scenario::WorkloadCfg::Functions) {
+    if s.workload.is_functions() {
         v.extend(
-            s.app_model()
+            s.function_table()
                 .apps
                 .iter()
                 .map(|a| a.state_mb.min(driver::MAX_STATE_MB) as u32),
@@ -308,7 +310,7 @@ pub fn run(opts: &CompareOptions, progress: &mut dyn FnMut(&str)) -> Result<Comp
                 ProfileSource::Option,
             )
         }
-        None => match LoadedProfile::for_scenario(s, &sf.base_dir)? {
+        None => match LoadedProfile::for_key(s.calibration.as_deref(), &sf.base_dir)? {
             Some(l) => {
                 let text = std::fs::read_to_string(&l.path).unwrap_or_default();
                 let r = ProfileRecord::of(&l);
@@ -333,8 +335,10 @@ pub fn run(opts: &CompareOptions, progress: &mut dyn FnMut(&str)) -> Result<Comp
         "real executor: {} of wall time (scenario {}), then the simulator with profile {}",
         s.duration, sf.origin, record.path
     ));
+    // The profile prices the simulated side; the spec itself is the same.
+    let spec = RunSpec::with_profile(s, None);
     let real = driver::run(
-        s,
+        &spec,
         &sf.origin,
         &ctx,
         &DriverOptions {
@@ -346,7 +350,7 @@ pub fn run(opts: &CompareOptions, progress: &mut dyn FnMut(&str)) -> Result<Comp
         progress,
     )?;
     let t = Instant::now();
-    let simulated = sim::run_calibrated(s, 0, &ctx, &profile)?;
+    let simulated = sim::run_calibrated(&spec, 0, &ctx, &profile)?;
     let sim_wall = t.elapsed().as_secs_f64();
     let rows = rows(&real.result, &simulated);
 

@@ -91,15 +91,15 @@ use super::{
     StartKind as ExecKind, WorkerSpec,
 };
 use crate::engine::rng::mix64;
-use crate::engine::{Engine, Next, RngStream, Streams};
+use crate::engine::{Engine, Next, Streams};
 use crate::error::{Error, Result};
 use crate::faults::Injector;
-use crate::metrics::Metrics;
-use crate::platform::{Action, Event, HostState, InstanceId, Platform, StartKind};
-use crate::scenario::{Scenario, WorkloadCfg};
-use crate::sim::{self, RunResult, SnapshotSummary};
+use crate::model::{FunctionTable, Invocation};
+use crate::platform::{Event, InstanceId, StartKind};
+use crate::run::{Core, Performer, RunResult, RunSpec, SnapshotSummary, Start};
+use crate::scenario::Scenario;
 use crate::time::{SimDuration, SimTime};
-use crate::workload::{self, Arrivals, Context, FunctionTable, Invocation};
+use crate::workload::{self, Arrivals, Context};
 
 /// The longest scenario the real driver runs: it takes that much wall time.
 pub const MAX_DURATION: SimDuration = SimDuration::from_secs(600);
@@ -186,7 +186,7 @@ pub fn check_supported(s: &Scenario, origin: &str) -> Result<()> {
             "the real executor has no remote snapshot store (a restore is a fork of a template on the same host); set `remote = false`",
         );
     }
-    if matches!(s.workload, WorkloadCfg::Functions) {
+    if s.workload.is_functions() {
         for (i, a) in s.apps.iter().enumerate() {
             if a.concurrency > 1 {
                 return err(
@@ -245,101 +245,91 @@ fn check_table(table: &FunctionTable, origin: &str) -> Result<()> {
     Ok(())
 }
 
-/// Runs a validated scenario on the real executor. `origin` names the
-/// scenario in errors; `progress` hears a line about every 10 s.
+/// Runs a validated scenario's spec on the real executor (call
+/// [`check_supported`] on the scenario first). `origin` names the scenario
+/// in errors; `progress` hears a line about every 10 s.
 pub fn run(
-    s: &Scenario,
+    spec: &RunSpec,
     origin: &str,
     ctx: &Context,
     opts: &DriverOptions,
     progress: &mut dyn FnMut(&str),
 ) -> Result<RealRun> {
-    check_supported(s, origin)?;
-    let streams = Streams::new(s.seed, opts.replicate);
-    let workload::Workload { table, arrivals } = workload::open(s, ctx, &streams)?;
+    let streams = Streams::new(spec.seed, opts.replicate);
+    let workload::Workload { table, arrivals } = workload::open(&spec.workload, ctx, &streams)?;
     check_table(&table, origin)?;
-    let platform = sim::build_platform(s, &table, &streams);
     let specs = table
         .apps
         .iter()
         .enumerate()
-        .map(|(i, a)| WorkerSpec::new(a.state_mb as u32, mix64(s.seed ^ ((i as u64) << 20))))
+        .map(|(i, a)| WorkerSpec::new(a.state_mb as u32, mix64(spec.seed ^ ((i as u64) << 20))))
         .collect();
     let ex = Executor::new(ExecutorConfig {
         worker_bin: opts.worker_bin.clone(),
     })?;
-    let horizon = SimTime(s.duration.as_nanos());
-    let mut timers: Engine<Event> = Engine::new();
-    let injector = if s.faults.is_empty() {
+    let horizon = spec.horizon;
+    let injector = if spec.faults.is_empty() {
         None
     } else {
-        let mut inj = Injector::new(&s.faults, s.hosts.count, horizon, &streams)
-            .map_err(|m| Error::input(format!("{origin}: faults"), m))?;
-        inj.start(&mut timers, s.hosts.count);
-        Some(inj)
+        Some(
+            Injector::new(&spec.faults, spec.platform.hosts, horizon, &streams)
+                .map_err(|m| Error::input(format!("{origin}: faults"), m))?,
+        )
     };
-    let mut d = Real {
-        ex,
-        platform,
-        metrics: sim::new_metrics(s, &table),
-        t0: Instant::now(),
-        last: SimTime::ZERO,
-        timers,
+    let core = Core::new(
+        spec.build_platform(&table, &streams),
+        spec.new_metrics(&table),
         injector,
-        retry_rng: streams.named("retry", "jitter"),
-        out: Vec::with_capacity(16),
-        specs,
-        work: opts.work,
-        inject: opts.inject.clone(),
-        executions: 0,
-        next_exec: 0,
-        next_job: 0,
-        procs: HashMap::new(),
-        live: HashMap::new(),
-        jobs: HashMap::new(),
-        templates: HashMap::new(),
-        stats: DriverStats::default(),
-        events: 0,
-        fingerprint: 0xcbf2_9ce4_8422_2325,
+        streams.named("retry", "jitter"),
+    );
+    let mut d = Driver {
+        core,
+        real: Real {
+            ex,
+            t0: Instant::now(),
+            timers: Engine::new(),
+            specs,
+            work: opts.work,
+            inject: opts.inject.clone(),
+            executions: 0,
+            next_exec: 0,
+            next_job: 0,
+            procs: HashMap::new(),
+            live: HashMap::new(),
+            jobs: HashMap::new(),
+            templates: HashMap::new(),
+            stats: DriverStats::default(),
+            error: None,
+        },
+        last: SimTime::ZERO,
         lateness_sum: 0,
         arrivals_fed: 0,
     };
     let mut arrivals = arrivals;
-    let run = d.run(&mut arrivals, horizon, progress);
-    let wall = d.t0.elapsed();
+    let run = d.run(&mut arrivals, horizon, spec.platform.hosts, progress);
+    let wall = d.real.t0.elapsed();
     let end = run?;
     if let Some(e) = arrivals.take_error() {
         return Err(e);
     }
-    let snapshots = d.platform.snapshots().map(|sn| SnapshotSummary {
-        counters: sn.counters,
-        store_mb: sn.store_mb(),
-    });
-    d.metrics.advance(horizon, &d.platform.gauges());
-    d.metrics.seal();
+    let snapshots = SnapshotSummary::of(&d.core);
+    d.core.finish(horizon);
     if d.arrivals_fed > 0 {
-        d.stats.lateness_mean_ns = (d.lateness_sum / d.arrivals_fed as u128) as u64;
+        d.real.stats.lateness_mean_ns = (d.lateness_sum / d.arrivals_fed as u128) as u64;
     }
-    let Real {
-        metrics,
-        platform,
-        stats,
-        events,
-        fingerprint,
-        ..
-    } = d;
+    let Driver { core, real, .. } = d;
     Ok(RealRun {
         result: RunResult {
             table,
             workload: arrivals.stats(),
-            metrics,
-            events,
-            fingerprint,
-            instances_alive: platform.live_instances(),
+            events: core.inputs(),
+            fingerprint: core.fingerprint(),
+            instances_alive: core.platform.live_instances(),
             end,
+            metrics: core.metrics,
             snapshots,
         },
-        stats,
+        stats: real.stats,
         wall,
     })
 }
@@ -377,19 +367,23 @@ struct Template {
     waiting: Vec<InstanceId>,
 }
 
+/// The core and its performer, and the driver's clock.
+struct Driver {
+    core: Core,
+    real: Real,
+    /// The last `now` handed to the core.
+    last: SimTime,
+    lateness_sum: u128,
+    arrivals_fed: u64,
+}
+
+/// The performer of the real executor: worker processes and a local timer
+/// queue.
 struct Real {
     ex: Executor,
-    platform: Platform,
-    metrics: Metrics,
     t0: Instant,
-    /// The last `now` handed to the platform.
-    last: SimTime,
     /// Timers and fault events (no arrivals go through it).
     timers: Engine<Event>,
-    injector: Option<Injector>,
-    /// Retry delays, drawn as the simulator draws them.
-    retry_rng: RngStream,
-    out: Vec<Action>,
     /// Each app's worker spec (state size and seed).
     specs: Vec<WorkerSpec>,
     work: Work,
@@ -403,13 +397,10 @@ struct Real {
     jobs: HashMap<JobId, (InstanceId, u32)>,
     templates: HashMap<(u32, u32), Template>,
     stats: DriverStats,
-    events: u64,
-    fingerprint: u64,
-    lateness_sum: u128,
-    arrivals_fed: u64,
+    /// The first failure met while performing an action; the run stops at
+    /// it.
+    error: Option<Error>,
 }
-
-const PRIME: u64 = 0x0000_0100_0000_01b3;
 
 fn to_duration(d: SimDuration) -> Duration {
     Duration::from_nanos(d.as_nanos())
@@ -424,27 +415,64 @@ fn failure(what: String) -> Error {
     .into()
 }
 
-impl Real {
-    fn wall(&self, at: Instant) -> SimTime {
-        SimTime(at.saturating_duration_since(self.t0).as_nanos() as u64)
+impl Performer for Real {
+    fn start(&mut self, _now: SimTime, s: Start) {
+        let r = self.start_worker(s.instance, s.app, s.host, s.kind, s.take_snapshot);
+        self.keep(r);
     }
 
-    /// `t` raised to the last `now`, which it becomes; the metrics are
-    /// brought up to it first.
+    fn execute(
+        &mut self,
+        _now: SimTime,
+        instance: InstanceId,
+        job: u32,
+        _function: u32,
+        exec: SimDuration,
+    ) {
+        let r = self.invoke(instance, job, exec);
+        self.keep(r);
+    }
+
+    fn arm(&mut self, at: SimTime, event: Event) {
+        self.timers.schedule(at, event);
+    }
+
+    fn end(&mut self, instance: InstanceId) {
+        let r = self.end_instance(instance);
+        self.keep(r);
+    }
+}
+
+impl Driver {
+    fn wall(&self, at: Instant) -> SimTime {
+        SimTime(at.saturating_duration_since(self.real.t0).as_nanos() as u64)
+    }
+
+    /// `t` raised to the last `now`, which it becomes.
     fn clock(&mut self, t: SimTime) -> SimTime {
         let now = t.max(self.last);
         self.last = now;
-        self.metrics.advance(now, &self.platform.gauges());
         now
     }
 
     fn at_wall(&self, t: SimTime) -> Instant {
-        self.t0 + Duration::from_nanos(t.0)
+        self.real.t0 + Duration::from_nanos(t.0)
     }
 
-    fn mix(&mut self, now: SimTime, code: u64, id: u64) {
-        self.events += 1;
-        self.fingerprint = (self.fingerprint ^ now.0).wrapping_mul(PRIME) ^ (code << 56 | id);
+    /// After each input: templates whose snapshot left the cache die, and
+    /// the first failure of an action stops the run.
+    fn after(&mut self) -> Result<()> {
+        if let Some(e) = self.real.error.take() {
+            return Err(e);
+        }
+        self.real.retire_templates(&self.core)
+    }
+
+    /// Hands `ev` to the core at the executor's time `at`.
+    fn event_at(&mut self, at: Instant, ev: Event) -> Result<()> {
+        let now = self.clock(self.wall(at));
+        self.core.event(now, ev, &mut self.real);
+        self.after()
     }
 
     /// The event loop: hands the core whatever is due in the order it
@@ -454,13 +482,14 @@ impl Real {
         &mut self,
         source: &mut Arrivals,
         horizon: SimTime,
+        hosts: u32,
         progress: &mut dyn FnMut(&str),
     ) -> Result<SimTime> {
         let mut arrivals = source.peekable();
-        // Provisioned concurrency, as in the simulator.
-        let now = self.clock(SimTime::ZERO);
-        self.platform.provision(now, &mut self.out);
-        self.perform(now)?;
+        // Fault events and provisioned concurrency, as in the simulator.
+        self.clock(SimTime::ZERO);
+        self.core.begin(hosts, &mut self.real);
+        self.after()?;
         // A run that cannot end is cut off: the workload plus this much.
         let give_up = self.at_wall(horizon) + Duration::from_secs(120);
         let mut next_report = Instant::now() + Duration::from_secs(10);
@@ -468,7 +497,7 @@ impl Real {
         let mut pending: Option<ExecEvent> = None;
         loop {
             if pending.is_none() {
-                pending = self.ex.next_event(Instant::now());
+                pending = self.real.ex.next_event(Instant::now());
             }
             // The earliest of what is due, by wall time: an executor event
             // (always due: it has happened), a timer, an arrival; at equal
@@ -476,7 +505,7 @@ impl Real {
             // arrivals.
             let now_wall = self.wall(Instant::now());
             let t_exec = pending.as_ref().map(|e| self.wall(e.at()));
-            let t_timer = self.timers.peek_time().filter(|&t| t <= now_wall);
+            let t_timer = self.real.timers.peek_time().filter(|&t| t <= now_wall);
             let t_arr = arrivals
                 .peek()
                 .map(|i| i.arrival)
@@ -489,9 +518,10 @@ impl Real {
                     }
                 } else if t_timer == Some(t) {
                     let none = &mut std::iter::empty::<Invocation>().peekable();
-                    if let Some(Next::Event(_, ev)) = self.timers.next(none) {
+                    if let Some(Next::Event(_, ev)) = self.real.timers.next(none) {
                         let now = self.clock(now_wall);
-                        self.timer(now, ev)?;
+                        self.core.event(now, ev, &mut self.real);
+                        self.after()?;
                     }
                 } else if let Some(inv) = arrivals.next() {
                     self.arrive(inv, now_wall)?;
@@ -499,16 +529,16 @@ impl Real {
                 continue;
             }
             let drained = arrivals.peek().is_none()
-                && self.platform.outstanding() == 0
-                && self.timers.peek_time().is_none_or(|t| t >= horizon);
-            if drained && (self.platform.gauges().starting == 0 || now_wall >= horizon) {
+                && self.core.platform.outstanding() == 0
+                && self.real.timers.peek_time().is_none_or(|t| t >= horizon);
+            if drained && (self.core.platform.gauges().starting == 0 || now_wall >= horizon) {
                 break;
             }
             let wall = Instant::now();
             if wall >= give_up {
                 return Err(failure(format!(
                     "the real run did not finish within 120 s after its duration ({} invocations outstanding)",
-                    self.platform.outstanding()
+                    self.core.platform.outstanding()
                 )));
             }
             if wall >= next_report {
@@ -517,59 +547,24 @@ impl Real {
                     "real: {:.0} s of {:.0} s, {} arrivals, {} instances alive",
                     now_wall.0 as f64 / 1e9,
                     horizon.0 as f64 / 1e9,
-                    self.metrics.counters.arrivals,
-                    self.platform.live_instances()
+                    self.core.metrics.counters.arrivals,
+                    self.core.platform.live_instances()
                 ));
             }
             // Nothing is due: wait for the executor until the next timer
             // or arrival (at most 100 ms, to check the time limit).
-            let next_due = [self.timers.peek_time(), arrivals.peek().map(|i| i.arrival)]
-                .into_iter()
-                .flatten()
-                .min()
-                .map_or(wall + Duration::from_millis(100), |t| self.at_wall(t))
-                .min(wall + Duration::from_millis(100));
-            pending = self.ex.next_event(next_due);
+            let next_due = [
+                self.real.timers.peek_time(),
+                arrivals.peek().map(|i| i.arrival),
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+            .map_or(wall + Duration::from_millis(100), |t| self.at_wall(t))
+            .min(wall + Duration::from_millis(100));
+            pending = self.real.ex.next_event(next_due);
         }
         Ok(self.last)
-    }
-
-    /// A timer or fault event is due; fault events go through the
-    /// injector afterwards, as in the simulator.
-    fn timer(&mut self, now: SimTime, ev: Event) -> Result<()> {
-        let (code, id) = match ev {
-            Event::Ready(i) => (1u64, i.slot as u64),
-            Event::Done(i, _) => (2, i.slot as u64),
-            Event::KeepAlive(i) => (3, i.slot as u64),
-            Event::QueueTimeout(t) => (4, t),
-            Event::Prewarm(a, _) => (5, a as u64),
-            Event::Crash(i) => (6, i.slot as u64),
-            Event::Oom(i, _) => (7, i.slot as u64),
-            Event::Retry(t) => (8, t as u64),
-            Event::HostFail(h) => (9, h as u64),
-            Event::HostRepair(h) => (10, h as u64),
-            Event::Preempt(h) => (11, h as u64),
-            Event::Reclaim(h) => (12, h as u64),
-            Event::Consolidate => (13, 0),
-            Event::Lifetime(i) => (14, i.slot as u64),
-        };
-        self.mix(now, code, id);
-        match (self.injector.as_mut(), ev) {
-            (
-                Some(inj),
-                Event::HostFail(h) | Event::HostRepair(h) | Event::Preempt(h) | Event::Reclaim(h),
-            ) => {
-                let prior = self.platform.host_state(h);
-                self.platform.handle(now, ev, &mut self.out);
-                inj.after(now, ev, prior, &mut self.timers);
-            }
-            (Some(inj), Event::Consolidate) => {
-                self.platform.handle(now, ev, &mut self.out);
-                inj.after(now, ev, HostState::Up, &mut self.timers);
-            }
-            _ => self.platform.handle(now, ev, &mut self.out),
-        }
-        self.perform(now)
     }
 
     fn arrive(&mut self, inv: Invocation, now_wall: SimTime) -> Result<()> {
@@ -577,11 +572,100 @@ impl Real {
         let late = now.since(inv.arrival).as_nanos();
         self.lateness_sum += late as u128;
         self.arrivals_fed += 1;
-        self.stats.lateness_max_ns = self.stats.lateness_max_ns.max(late);
-        self.mix(now, 0, inv.function as u64);
-        self.metrics.arrival(inv.function);
-        self.platform.arrival(now, inv, &mut self.out);
-        self.perform(now)
+        self.real.stats.lateness_max_ns = self.real.stats.lateness_max_ns.max(late);
+        self.core.arrival(now, inv, &mut self.real);
+        self.after()
+    }
+
+    /// A worker of a live instance failed or died on its own: the core
+    /// hears [`Event::Crash`] (see the module doc).
+    fn crash(&mut self, e: ExecId, id: InstanceId, at: Instant) -> Result<()> {
+        // Dead already: nothing to kill when the core ends it.
+        self.real.procs.insert(e, Proc::Killed);
+        if !self.real.live.contains_key(&id) {
+            return Ok(());
+        }
+        self.event_at(at, Event::Crash(id))
+    }
+
+    /// An event from the executor.
+    fn exec_event(&mut self, ev: ExecEvent) -> Result<()> {
+        let e = ev.instance();
+        let proc = self.real.procs.get(&e).copied();
+        match ev {
+            ExecEvent::Ready { at, .. } => match proc {
+                Some(Proc::Instance(id)) => {
+                    // The first fork of a template commits its snapshot.
+                    if let Some(t) = self.real.templates.values_mut().find(|t| t.taker == id) {
+                        t.committed = true;
+                    }
+                    self.event_at(at, Event::Ready(id))?;
+                }
+                Some(Proc::Template { app, host }) => {
+                    let waiting = match self.real.templates.get_mut(&(app, host)) {
+                        Some(t) if t.exec == e => {
+                            t.ready = true;
+                            std::mem::take(&mut t.waiting)
+                        }
+                        _ => Vec::new(),
+                    };
+                    for id in waiting {
+                        self.real.fork(id, e)?;
+                    }
+                }
+                Some(Proc::Killed) | None => {}
+            },
+            ExecEvent::Done { job, at, .. } => {
+                if let Some((id, j)) = self.real.jobs.remove(&job) {
+                    self.event_at(at, Event::Done(id, j))?;
+                }
+            }
+            ExecEvent::Failed { job, at, .. } => {
+                self.real.jobs.remove(&job);
+                if let Some(Proc::Instance(id)) = proc {
+                    self.real.stats.failed_invocations += 1;
+                    self.crash(e, id, at)?;
+                }
+            }
+            ExecEvent::Exited { at, .. } => {
+                self.real.procs.remove(&e);
+                match proc {
+                    Some(Proc::Killed) | None => {}
+                    Some(Proc::Instance(id)) => {
+                        self.real.stats.crashed_instances += 1;
+                        self.crash(e, id, at)?;
+                        self.real.procs.remove(&e);
+                    }
+                    Some(Proc::Template { app, host }) => {
+                        // Its waiting instances start cold; later local
+                        // restores on the host fall back likewise.
+                        let waiting = match self.real.templates.get(&(app, host)) {
+                            Some(t) if t.exec == e => self
+                                .real
+                                .templates
+                                .remove(&(app, host))
+                                .map(|t| t.waiting)
+                                .unwrap_or_default(),
+                            _ => Vec::new(),
+                        };
+                        for id in waiting {
+                            self.real.stats.fallbacks += 1;
+                            self.real.cold(id, app)?;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Real {
+    /// Keeps the first failure of an action.
+    fn keep(&mut self, r: Result<()>) {
+        if let Err(e) = r {
+            self.error.get_or_insert(e);
+        }
     }
 
     fn exec_id(&mut self) -> ExecId {
@@ -589,84 +673,9 @@ impl Real {
         ExecId(self.next_exec)
     }
 
-    /// Performs the platform's actions with processes and timers, and
-    /// records their outcomes.
-    fn perform(&mut self, now: SimTime) -> Result<()> {
-        let mut out = std::mem::take(&mut self.out);
-        for a in out.drain(..) {
-            match a {
-                Action::Start {
-                    instance,
-                    app,
-                    host,
-                    prewarm,
-                    kind,
-                    take_snapshot,
-                } => {
-                    self.metrics.started(prewarm, kind, take_snapshot);
-                    self.start(instance, app, host, kind, take_snapshot)?;
-                }
-                Action::Execute {
-                    instance,
-                    job,
-                    exec,
-                    ..
-                } => self.execute(instance, job, exec)?,
-                Action::Evicted {
-                    instance, reason, ..
-                } => {
-                    self.metrics.evicted(reason);
-                    self.end_instance(instance)?;
-                }
-                Action::Killed {
-                    instance,
-                    app,
-                    reason,
-                    lost,
-                    jobs,
-                    ..
-                } => {
-                    self.metrics.killed(app, reason, lost, jobs);
-                    self.end_instance(instance)?;
-                }
-                Action::Retry { token, cap, .. } => {
-                    self.metrics.counters.retries += 1;
-                    // Full jitter, as the simulator draws it.
-                    let d = (self.retry_rng.uniform() * cap.as_nanos() as f64) as u64;
-                    let at = now + SimDuration::from_nanos(d);
-                    self.timers.schedule(at, Event::Retry(token));
-                }
-                Action::Failed { inv, .. } => self.metrics.failed(inv.function),
-                Action::ArmLifetime { instance, at } => {
-                    self.timers.schedule(at, Event::Lifetime(instance));
-                }
-                Action::Relocated { .. } => self.metrics.counters.relocations += 1,
-                Action::ArmKeepAlive { instance, at } => {
-                    self.timers.schedule(at, Event::KeepAlive(instance));
-                }
-                Action::ArmQueueTimeout { ticket, at } => {
-                    self.timers.schedule(at, Event::QueueTimeout(ticket));
-                }
-                Action::ArmPrewarm {
-                    app,
-                    generation,
-                    at,
-                } => self.timers.schedule(at, Event::Prewarm(app, generation)),
-                Action::PrewarmUsed { .. } => self.metrics.counters.prewarm_used += 1,
-                Action::PrewarmWasted { .. } => self.metrics.counters.prewarm_wasted += 1,
-                Action::Queued { inv } => self.metrics.queued(inv.function),
-                Action::Throttled { inv } => self.metrics.throttled(inv.function),
-                Action::Completed(c) => self.metrics.complete(&c),
-                Action::Rejected { inv, reason } => self.metrics.reject(inv.function, reason),
-            }
-        }
-        self.out = out;
-        self.retire_templates()
-    }
-
     /// Starts the worker of a new platform instance (see the module doc for
     /// the mapping of start kinds).
-    fn start(
+    fn start_worker(
         &mut self,
         instance: InstanceId,
         app: u32,
@@ -763,26 +772,12 @@ impl Real {
         }
     }
 
-    /// A worker of a live instance failed or died on its own: the core
-    /// hears [`Event::Crash`] (see the module doc).
-    fn crash(&mut self, e: ExecId, id: InstanceId, at: Instant) -> Result<()> {
-        // Dead already: nothing to kill when the core ends it.
-        self.procs.insert(e, Proc::Killed);
-        if !self.live.contains_key(&id) {
-            return Ok(());
-        }
-        let now = self.clock(self.wall(at));
-        self.mix(now, 6, id.slot as u64);
-        self.platform.handle(now, Event::Crash(id), &mut self.out);
-        self.perform(now)
-    }
-
     fn kill(&mut self, e: ExecId) -> Result<()> {
         self.procs.insert(e, Proc::Killed);
         self.ex.kill(e)
     }
 
-    fn execute(&mut self, instance: InstanceId, job: u32, exec: SimDuration) -> Result<()> {
+    fn invoke(&mut self, instance: InstanceId, job: u32, exec: SimDuration) -> Result<()> {
         let Some(e) = self.live.get(&instance).and_then(|l| l.exec) else {
             return Err(failure(format!(
                 "the platform ran an invocation on instance {}/{} that has no worker",
@@ -805,11 +800,11 @@ impl Real {
     }
 
     /// Kills the templates whose snapshot the platform's cache dropped.
-    fn retire_templates(&mut self) -> Result<()> {
+    fn retire_templates(&mut self, core: &Core) -> Result<()> {
         if self.templates.is_empty() {
             return Ok(());
         }
-        let Some(sn) = self.platform.snapshots() else {
+        let Some(sn) = core.platform.snapshots() else {
             return Ok(());
         };
         let gone: Vec<(u32, u32)> = self
@@ -821,82 +816,6 @@ impl Real {
         for k in gone {
             if let Some(t) = self.templates.remove(&k) {
                 self.kill(t.exec)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// An event from the executor.
-    fn exec_event(&mut self, ev: ExecEvent) -> Result<()> {
-        let e = ev.instance();
-        let proc = self.procs.get(&e).copied();
-        match ev {
-            ExecEvent::Ready { at, .. } => match proc {
-                Some(Proc::Instance(id)) => {
-                    // The first fork of a template commits its snapshot.
-                    if let Some(t) = self.templates.values_mut().find(|t| t.taker == id) {
-                        t.committed = true;
-                    }
-                    let now = self.clock(self.wall(at));
-                    self.mix(now, 1, id.slot as u64);
-                    self.platform.handle(now, Event::Ready(id), &mut self.out);
-                    self.perform(now)?;
-                }
-                Some(Proc::Template { app, host }) => {
-                    let waiting = match self.templates.get_mut(&(app, host)) {
-                        Some(t) if t.exec == e => {
-                            t.ready = true;
-                            std::mem::take(&mut t.waiting)
-                        }
-                        _ => Vec::new(),
-                    };
-                    for id in waiting {
-                        self.fork(id, e)?;
-                    }
-                }
-                Some(Proc::Killed) | None => {}
-            },
-            ExecEvent::Done { job, at, .. } => {
-                if let Some((id, j)) = self.jobs.remove(&job) {
-                    let now = self.clock(self.wall(at));
-                    self.mix(now, 2, id.slot as u64);
-                    self.platform.handle(now, Event::Done(id, j), &mut self.out);
-                    self.perform(now)?;
-                }
-            }
-            ExecEvent::Failed { job, at, .. } => {
-                self.jobs.remove(&job);
-                if let Some(Proc::Instance(id)) = proc {
-                    self.stats.failed_invocations += 1;
-                    self.crash(e, id, at)?;
-                }
-            }
-            ExecEvent::Exited { at, .. } => {
-                self.procs.remove(&e);
-                match proc {
-                    Some(Proc::Killed) | None => {}
-                    Some(Proc::Instance(id)) => {
-                        self.stats.crashed_instances += 1;
-                        self.crash(e, id, at)?;
-                        self.procs.remove(&e);
-                    }
-                    Some(Proc::Template { app, host }) => {
-                        // Its waiting instances start cold; later local
-                        // restores on the host fall back likewise.
-                        let waiting = match self.templates.get(&(app, host)) {
-                            Some(t) if t.exec == e => self
-                                .templates
-                                .remove(&(app, host))
-                                .map(|t| t.waiting)
-                                .unwrap_or_default(),
-                            _ => Vec::new(),
-                        };
-                        for id in waiting {
-                            self.stats.fallbacks += 1;
-                            self.cold(id, app)?;
-                        }
-                    }
-                }
             }
         }
         Ok(())

@@ -312,6 +312,12 @@ impl ExecEvent {
     }
 }
 
+impl From<ExecError> for crate::Error {
+    fn from(e: ExecError) -> Self {
+        crate::Error::Exec(Box::new(e))
+    }
+}
+
 /// Misuse of the executor, or a failure to set it up.
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {

@@ -17,9 +17,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Engine, RngStream, Streams};
+use crate::engine::{RngStream, Streams};
 use crate::platform::{Event, HostState};
-use crate::scenario::{Dist, Sampler};
+use crate::dist::{Dist, Sampler};
 use crate::time::{SimDuration, SimTime};
 
 /// Which hosts a fault applies to: `count` hosts from `first` (default:
@@ -214,11 +214,11 @@ impl FaultsCfg {
     }
 }
 
-/// Schedules the fault events of a run in virtual time. The simulator
-/// calls [`Injector::start`] once and [`Injector::after`] after the
-/// platform has handled each fault event, to schedule what follows it (a
-/// repair after a failure, the next failure after a repair, ...). Nothing
-/// is scheduled at or after the horizon.
+/// Schedules the fault events of a run. The run calls [`Injector::start`]
+/// once and [`Injector::after`] after the platform has handled each fault
+/// event, to schedule what follows it (a repair after a failure, the next
+/// failure after a repair, ...), each time through `engine(at, event)`,
+/// which arms a timer. Nothing is scheduled at or after the horizon.
 pub struct Injector {
     horizon: SimTime,
     failures: Option<(FailuresCfg, Sampler, Sampler)>,
@@ -258,14 +258,14 @@ impl Injector {
         })
     }
 
-    fn at(&self, engine: &mut Engine<Event>, t: SimTime, ev: Event) {
+    fn at(&self, engine: &mut dyn FnMut(SimTime, Event), t: SimTime, ev: Event) {
         if t < self.horizon {
-            engine.schedule(t, ev);
+            engine(t, ev);
         }
     }
 
     /// Schedules the first event of every fault kind.
-    pub fn start(&mut self, engine: &mut Engine<Event>, hosts: u32) {
+    pub fn start(&mut self, hosts: u32, engine: &mut dyn FnMut(SimTime, Event)) {
         if let Some((f, ttf, _)) = &self.failures {
             for h in f.hosts.hosts(hosts) {
                 let d = ttf.sample(&mut self.fail_rng[h as usize]);
@@ -288,7 +288,13 @@ impl Injector {
     /// for events that name no host). An event the platform ignored (a
     /// host that was already down) restarts its own clock instead, so each
     /// host has at most one pending event of each kind.
-    pub fn after(&mut self, now: SimTime, ev: Event, prior: HostState, engine: &mut Engine<Event>) {
+    pub fn after(
+        &mut self,
+        now: SimTime,
+        ev: Event,
+        prior: HostState,
+        engine: &mut dyn FnMut(SimTime, Event),
+    ) {
         use HostState::*;
         match ev {
             Event::HostFail(h) => {

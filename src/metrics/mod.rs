@@ -18,7 +18,9 @@ pub mod timeseries;
 
 use hdrhistogram::Histogram;
 
-use crate::platform::{Completion, EvictReason, Gauges, KillReason, RejectReason, StartKind};
+use crate::platform::{
+    Action, Completion, EvictReason, Gauges, KillReason, RejectReason, StartKind,
+};
 use crate::time::SimDuration;
 use crate::time::SimTime;
 use timeseries::{Mark, TimeSeries};
@@ -571,6 +573,44 @@ impl Metrics {
         match reason {
             EvictReason::KeepAlive => self.counters.evicted_keepalive += 1,
             EvictReason::Pressure => self.counters.evicted_pressure += 1,
+        }
+    }
+
+    /// Records what an action of the platform says happened: the
+    /// outcomes (completions, rejections, failures, evictions, kills), and
+    /// the starts and retries its driver performs. Timers and executions
+    /// record nothing here (executions end in a completion).
+    #[inline]
+    pub fn observe(&mut self, a: &Action) {
+        match *a {
+            Action::Start {
+                prewarm,
+                kind,
+                take_snapshot,
+                ..
+            } => self.started(prewarm, kind, take_snapshot),
+            Action::PrewarmUsed { .. } => self.counters.prewarm_used += 1,
+            Action::PrewarmWasted { .. } => self.counters.prewarm_wasted += 1,
+            Action::Evicted { reason, .. } => self.evicted(reason),
+            Action::Queued { inv } => self.queued(inv.function),
+            Action::Throttled { inv } => self.throttled(inv.function),
+            Action::Killed {
+                app,
+                reason,
+                lost,
+                jobs,
+                ..
+            } => self.killed(app, reason, lost, jobs),
+            Action::Retry { .. } => self.counters.retries += 1,
+            Action::Failed { inv, .. } => self.failed(inv.function),
+            Action::Relocated { .. } => self.counters.relocations += 1,
+            Action::Completed(c) => self.complete(&c),
+            Action::Rejected { inv, reason } => self.reject(inv.function, reason),
+            Action::Execute { .. }
+            | Action::ArmKeepAlive { .. }
+            | Action::ArmQueueTimeout { .. }
+            | Action::ArmPrewarm { .. }
+            | Action::ArmLifetime { .. } => {}
         }
     }
 

@@ -19,7 +19,25 @@
 //!
 //! [`Metrics`]: super::Metrics
 
-use crate::time::SimTime;
+use crate::time::{SimDuration, SimTime};
+
+/// The `[report]` table: extra outputs of each run.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportCfg {
+    /// Write timeseries.csv with one row per `interval` of simulated time
+    /// (instances, memory, queue, arrivals and starts; see
+    /// this module). Off when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<SimDuration>,
+}
+
+impl ReportCfg {
+    pub fn is_default(&self) -> bool {
+        *self == ReportCfg::default()
+    }
+}
+
 
 /// The running totals at one boundary.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -54,7 +54,8 @@ use crate::report::manifest;
 use crate::report::{self, Cell, Row, Staging};
 use crate::scenario::sweep::{self as grid, SweepSpec};
 use crate::scenario::{Scenario, ScenarioFile};
-use crate::sim::{self, RunResult};
+use crate::run::{RunResult, RunSpec};
+use crate::sim;
 use crate::time::SimTime;
 use crate::workload::Context;
 pub use slo::{Clause, Op, Slo};
@@ -305,7 +306,9 @@ impl Planner<'_> {
         let done: Vec<(i64, Row, u64)> = jobs
             .par_iter()
             .map(|(v, s, r)| {
-                let res = sim::run_with(s, *r, ctx, &mut |_| {}, None).map_err(|e| match e {
+                let res = RunSpec::new(s, &ctx.base_dir)
+                    .and_then(|spec| sim::run_with(&spec, *r, ctx, &mut |_| {}, None))
+                    .map_err(|e| match e {
                     Error::Input { origin: o, msg } => Error::Input {
                         origin: format!("{origin}: {o}"),
                         msg,

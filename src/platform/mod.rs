@@ -61,17 +61,17 @@
 //! moved later, and re-arms or does nothing. Invocations live in a second
 //! arena of jobs, named by the events that end them.
 
+pub mod decisions;
 pub mod hosts;
 pub mod snapshots;
 
 use std::collections::VecDeque;
 
-use crate::policy::{Eviction, IdleInstance, KeepAlive, KeepDecision, Placement};
-use crate::scenario::Throttle;
+pub use decisions::{Eviction, IdleInstance, KeepAlive, KeepDecision, Placement, SnapshotCache};
 use crate::time::{SimDuration, SimTime};
-use crate::workload::Invocation;
+use crate::model::Invocation;
 use hosts::Hosts;
-pub use snapshots::{SnapshotConfig, Snapshots, StartKind};
+pub use snapshots::{SnapshotConfig, SnapshotCreate, Snapshots, StartKind};
 
 /// An instance slot and the generation of its current occupant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -114,6 +114,31 @@ pub enum Event {
     Consolidate,
     /// The instance reached the maximum lifetime ([`Action::ArmLifetime`]).
     Lifetime(InstanceId),
+}
+
+impl Event {
+    /// A code for the event's kind (1 to 14) and the id it carries (an
+    /// instance's slot, a ticket, an app, a host), as the run's
+    /// fingerprint mixes them in.
+    #[inline]
+    pub fn code(&self) -> (u64, u64) {
+        match *self {
+            Event::Ready(i) => (1, i.slot as u64),
+            Event::Done(i, _) => (2, i.slot as u64),
+            Event::KeepAlive(i) => (3, i.slot as u64),
+            Event::QueueTimeout(t) => (4, t),
+            Event::Prewarm(a, _) => (5, a as u64),
+            Event::Crash(i) => (6, i.slot as u64),
+            Event::Oom(i, _) => (7, i.slot as u64),
+            Event::Retry(t) => (8, t as u64),
+            Event::HostFail(h) => (9, h as u64),
+            Event::HostRepair(h) => (10, h as u64),
+            Event::Preempt(h) => (11, h as u64),
+            Event::Reclaim(h) => (12, h as u64),
+            Event::Consolidate => (13, 0),
+            Event::Lifetime(i) => (14, i.slot as u64),
+        }
+    }
 }
 
 /// Why an instance was killed (or recycled).
@@ -458,6 +483,20 @@ pub enum WarmSelect {
     LeastRecentlyUsed,
     /// The one started last.
     Newest,
+}
+
+/// What happens to an invocation that a concurrency limit refuses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Throttle {
+    /// Reject it at once, as AWS Lambda answers a synchronous invocation
+    /// over its limit (HTTP 429, "TooManyRequestsException").
+    #[default]
+    Reject,
+    /// Hold it, in arrival order per function, until the limit lets it in
+    /// (as Lambda holds asynchronous invocations); it shares the `[queue]`
+    /// length bound and timeout with invocations waiting for memory.
+    Queue,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -19,8 +19,7 @@
 //! The index is sans-IO like the rest of the platform: it decides kinds and
 //! bookkeeping; the driver prices them in time.
 
-use crate::policy::SnapshotCache;
-use crate::scenario::state::SnapshotCreate;
+use super::decisions::SnapshotCache;
 
 /// How a new instance starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -52,6 +51,20 @@ impl StartKind {
             StartKind::RemoteRestore => "remote",
         }
     }
+}
+
+/// When an app's snapshot comes into being.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SnapshotCreate {
+    /// The first full initialisation of the app takes it, paying `take` and
+    /// `snapshot_mb / take_bandwidth` before its instance is ready; it is
+    /// then in that host's cache and in the remote store.
+    #[default]
+    OnFirstInit,
+    /// Every app's snapshot is in the remote store from time 0 (taken at
+    /// deployment, as Lambda SnapStart does when a version is published).
+    AtDeploy,
 }
 
 /// The platform's view of the `[snapshots]` section.
@@ -278,7 +291,14 @@ impl Snapshots {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::snapshot_lru::SnapshotLru;
+
+    /// Equal priorities: the cache drops the least recently used.
+    struct SnapshotLru;
+    impl SnapshotCache for SnapshotLru {
+        fn priority(&mut self, _host: u32, _app: u32, _uses: u64) -> f64 {
+            0.0
+        }
+    }
 
     fn snaps(create: SnapshotCreate, remote: bool, cache_mb: u64, sizes: &[u64]) -> Snapshots {
         Snapshots::new(

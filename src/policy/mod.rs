@@ -1,199 +1,118 @@
-//! Policies: one small trait per decision, one file per implementation.
+//! Policies: the implementations of the platform core's decisions
+//! ([`crate::platform::decisions`]), one folder per decision and one file
+//! per policy.
 //!
-//! The platform asks a [`Placement`] which host gets a new instance and a
-//! [`KeepAlive`] what to do with an instance that has just gone idle. A
-//! policy sees only what it needs (the host table, the app, `now`) and
-//! returns a decision; it never schedules anything itself, so each can be
-//! unit-tested on the decision alone. Scenario files choose them through
-//! serde-tagged enums ([`crate::scenario::PlacementCfg`],
-//! [`crate::scenario::KeepAliveCfg`]), turned into trait objects here.
+//! Each decision's folder owns its configuration: a table tagged by `kind`
+//! (`[placement] kind = "random"`), declared with [`decision!`] as a list of
+//! `kind = Policy(its Config)` lines. The macro derives the enum, its
+//! parsing with key paths, its validation (an exhaustive match: a policy
+//! whose `Config` does not implement [`Validate`] does not compile) and its
+//! `build()`. A policy's file holds its `Config` (keys, defaults, checks),
+//! the [`Build`] that turns it into the decision's trait object, and the
+//! policy itself, with the paper or system it comes from cited in its doc
+//! comment.
+//!
+//! Adding a policy: write its file, then add `mod file;` and one line to
+//! its decision's `decision!` list.
+//!
+//! [`Validate`]: crate::cfg::Validate
 
-pub mod best_fit;
-pub mod consistent_hash;
-pub mod first_fit;
-pub mod fixed_ttl;
-pub mod greedy_dual;
-pub mod hybrid_histogram;
-pub mod lru;
-pub mod power_of_two;
-pub mod predictive;
-pub mod random;
-pub mod round_robin;
-pub mod scale_to_zero;
-pub mod snapshot_greedy_dual;
-pub mod snapshot_lfu;
-pub mod snapshot_locality;
-pub mod snapshot_lru;
-pub mod worst_fit;
+pub mod eviction;
+pub mod keepalive;
+pub mod placement;
+pub mod snapshot_cache;
 
-use crate::engine::Streams;
-use crate::platform::hosts::Hosts;
-use crate::platform::snapshots::Snapshots;
-use crate::scenario::state::SnapshotEvictionCfg;
-use crate::scenario::{EvictionCfg, KeepAliveCfg, PlacementCfg, StateCfg};
-use crate::time::{SimDuration, SimTime};
-use crate::workload::AppInfo;
-
-/// Chooses the host for a new instance.
-pub trait Placement: Send {
-    /// A host with at least `need_mb` free, or None if the policy finds none
-    /// (the platform may then evict idle instances or queue the invocation).
-    fn place(&mut self, hosts: &Hosts, app: u32, need_mb: u64) -> Option<u32>;
-
-    /// As [`Placement::place`], when snapshots are on and the policy may
-    /// want to know where they are cached (`snapshot_locality` does).
-    fn place_near(
-        &mut self,
-        hosts: &Hosts,
-        _snapshots: &Snapshots,
-        app: u32,
-        need_mb: u64,
-    ) -> Option<u32> {
-        self.place(hosts, app, need_mb)
-    }
+/// Turns a policy's configuration into the decision it makes, given what
+/// the run knows when it builds it (`Ctx`: host count, apps, random
+/// streams).
+pub trait Build<Ctx, T: ?Sized> {
+    fn build(&self, ctx: &Ctx) -> Box<T>;
 }
 
-/// Chooses which snapshot a full host cache drops.
+/// Declares a decision's configuration enum: one line per policy,
+/// `"kind" => Variant(its Config type)` (aliases after `|`).
 ///
-/// Each cached snapshot gets a priority when it is stored or restored; the
-/// lowest goes first, the least recently used among equals.
-pub trait SnapshotCache: Send {
-    /// The priority of `app`'s snapshot in `host`'s cache after its
-    /// `uses`-th use (1 when it is stored).
-    fn priority(&mut self, host: u32, app: u32, uses: u64) -> f64;
-    /// An entry of that priority was dropped from `host`'s cache.
-    fn on_evict(&mut self, _host: u32, _priority: f64) {}
-}
-
-/// What to do with an instance that has just finished an execution and has
-/// no queued work.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeepDecision {
-    /// Keep it idle for this long after now (zero means evict now).
-    Keep(SimDuration),
-    /// Evict it now.
-    Evict,
-    /// Unload it now, start a fresh instance of the app `after` from now (a
-    /// pre-warm), and keep that one idle for `keep` once it is ready: the
-    /// pre-warm window of the hybrid histogram policy.
-    Prewarm {
-        after: SimDuration,
-        keep: SimDuration,
-    },
-}
-
-/// What a keep-alive policy may know of the instance that went idle.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct IdleInstance {
-    /// When it was started.
-    pub created: SimTime,
-    /// When it first went idle (now, the first time).
-    pub first_idle: SimTime,
-}
-
-/// Decides how long idle instances live.
-pub trait KeepAlive: Send {
-    /// An invocation of `app` arrived (for policies that learn from arrivals).
-    fn on_arrival(&mut self, _app: u32, _now: SimTime) {}
-    /// Whether [`KeepAlive::on_arrival`] does anything; the platform skips
-    /// the call (one per invocation) when it does not.
-    fn learns_from_arrivals(&self) -> bool {
-        false
-    }
-    /// An instance of `app` went idle at `now`.
-    fn on_idle(&mut self, app: u32, now: SimTime, inst: IdleInstance) -> KeepDecision;
-}
-
-/// Chooses which idle instance to evict when a new instance needs memory.
-///
-/// When an instance goes idle the platform asks for its priority; when
-/// memory is needed on a host, its idle instance with the lowest priority
-/// is evicted first (ties: the one idle longest). The policy learns from
-/// every use of an app.
-pub trait Eviction: Send {
-    /// An invocation of `app` started on an instance at `now` (warm or cold).
-    fn on_use(&mut self, _app: u32, _now: SimTime) {}
-    /// False for a policy whose priorities are all equal and that learns
-    /// nothing (LRU): the platform then skips [`Eviction::on_use`] and
-    /// [`Eviction::priority`], two calls per invocation.
-    fn ranks(&self) -> bool {
-        true
-    }
-    /// The priority of an instance of `app` that has just gone idle.
-    fn priority(&mut self, app: u32, now: SimTime) -> f64;
-    /// An instance of that priority was evicted for memory.
-    fn on_evict(&mut self, _priority: f64) {}
-}
-
-/// The placement policy of a run; `streams` seeds the randomised ones.
-pub fn placement(cfg: &PlacementCfg, streams: &Streams, hosts: usize) -> Box<dyn Placement> {
-    match cfg {
-        PlacementCfg::FirstFit => Box::new(first_fit::FirstFit),
-        PlacementCfg::Random { tries } => Box::new(random::Random::new(
-            streams.named("placement", "random"),
-            *tries,
-        )),
-        PlacementCfg::RoundRobin => Box::new(round_robin::RoundRobin::default()),
-        PlacementCfg::BestFit => Box::new(best_fit::BestFit),
-        PlacementCfg::WorstFit => Box::new(worst_fit::WorstFit),
-        PlacementCfg::PowerOfTwo => Box::new(power_of_two::PowerOfTwo::new(
-            streams.named("placement", "power-of-two"),
-        )),
-        PlacementCfg::ConsistentHash { epsilon, probes } => Box::new(
-            consistent_hash::ConsistentHash::new(hosts, *epsilon, *probes),
-        ),
-        PlacementCfg::SnapshotLocality { fallback, probes } => Box::new(
-            snapshot_locality::SnapshotLocality::new(placement(fallback, streams, hosts), *probes),
-        ),
-    }
-}
-
-/// The snapshot-cache policy of a run, given its apps (their full-init
-/// cost and snapshot size) and host count.
-pub fn snapshot_cache(
-    cfg: SnapshotEvictionCfg,
-    state: &StateCfg,
-    apps: &[AppInfo],
-    hosts: usize,
-) -> Box<dyn SnapshotCache> {
-    match cfg {
-        SnapshotEvictionCfg::Lru => Box::new(snapshot_lru::SnapshotLru),
-        SnapshotEvictionCfg::Lfu => Box::new(snapshot_lfu::SnapshotLfu),
-        SnapshotEvictionCfg::GreedyDual => {
-            let cost: Vec<f64> = apps
-                .iter()
-                .map(|a| {
-                    a.init.mean_secs() + state.load_bandwidth.time_for(a.state_mb).as_secs_f64()
-                })
-                .collect();
-            let size: Vec<u64> = apps.iter().map(AppInfo::snapshot_mb).collect();
-            Box::new(snapshot_greedy_dual::SnapshotGreedyDual::new(
-                &cost, &size, hosts,
-            ))
+/// ```ignore
+/// decision! {
+///     /// Which host gets a new instance.
+///     pub enum PlacementCfg: "placement" => dyn Placement, Ctx<'_>;
+///     default = PlacementCfg::FirstFit(Default::default());
+///     "first-fit" => FirstFit(first_fit::Config);
+///     "worst-fit" | "least-loaded" => WorstFit(worst_fit::Config);
+/// }
+/// ```
+#[macro_export]
+#[doc(hidden)]
+macro_rules! decision {
+    (
+        $(#[$meta:meta])*
+        pub enum $Cfg:ident : $what:literal => $Trait:ty, $Ctx:ty;
+        default = $default:expr;
+        $( $(#[$vmeta:meta])* $kind:literal $(| $alias:literal)* => $Variant:ident($Conf:ty); )+
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[serde(remote = "Self")]
+        pub enum $Cfg {
+            $(
+                $(#[$vmeta])*
+                #[serde(rename = $kind $(, alias = $alias)*)]
+                $Variant($Conf),
+            )+
         }
-    }
-}
 
-/// The eviction policy of a run, given its apps (their memory and init
-/// cost); None when eviction for memory is off.
-pub fn eviction(cfg: &EvictionCfg, apps: &[AppInfo]) -> Box<dyn Eviction> {
-    use greedy_dual::{GreedyDual, Variant};
-    match cfg {
-        EvictionCfg::Lru | EvictionCfg::None => Box::new(lru::Lru),
-        EvictionCfg::GreedyDual => Box::new(GreedyDual::new(Variant::GreedyDual, apps)),
-        EvictionCfg::Frequency => Box::new(GreedyDual::new(Variant::Frequency, apps)),
-        EvictionCfg::Size => Box::new(GreedyDual::new(Variant::Size, apps)),
-    }
-}
+        $crate::cfg::tagged!($Cfg, "kind", $what);
 
-pub fn keepalive(cfg: &KeepAliveCfg) -> Box<dyn KeepAlive> {
-    match cfg {
-        KeepAliveCfg::Fixed { ttl, reset } => Box::new(fixed_ttl::FixedTtl {
-            ttl: *ttl,
-            reset: *reset,
-        }),
-        KeepAliveCfg::None => Box::new(scale_to_zero::ScaleToZero),
-        KeepAliveCfg::Hybrid(c) => Box::new(hybrid_histogram::HybridHistogram::new(c.clone())),
-        KeepAliveCfg::Predictive(c) => Box::new(predictive::Predictive::new(c.clone())),
-    }
+        impl $Cfg {
+            /// Every `kind` this table accepts (aliases not included).
+            pub const KINDS: &'static [&'static str] = &[$($kind),+];
+
+            /// The `kind` of this configuration.
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $($Cfg::$Variant(_) => $kind,)+
+                }
+            }
+
+            /// The policy this configuration describes.
+            pub fn build(&self, ctx: &$Ctx) -> Box<$Trait> {
+                match self {
+                    $($Cfg::$Variant(c) => <$Conf as $crate::policy::Build<$Ctx, $Trait>>::build(c, ctx),)+
+                }
+            }
+        }
+
+        impl $crate::cfg::Validate for $Cfg {
+            fn validate(&self, c: &mut $crate::cfg::Check) {
+                match self {
+                    $($Cfg::$Variant(x) => $crate::cfg::Validate::validate(x, c),)+
+                }
+            }
+        }
+
+        impl Default for $Cfg {
+            fn default() -> Self {
+                $default
+            }
+        }
+    };
 }
+pub use crate::decision;
+
+/// Declares the configuration of a policy that has no keys: an empty table
+/// that refuses any key, with nothing to validate.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! no_keys {
+    ($(#[$meta:meta])* $Config:ident) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $Config {}
+
+        impl $crate::cfg::Validate for $Config {
+            fn validate(&self, _: &mut $crate::cfg::Check) {}
+        }
+    };
+}
+pub use crate::no_keys;

@@ -47,7 +47,7 @@ pub struct ProfileRecord {
 }
 
 impl ProfileRecord {
-    pub fn of(p: &crate::executor::calibrate::LoadedProfile) -> ProfileRecord {
+    pub fn of(p: &crate::calibration::LoadedProfile) -> ProfileRecord {
         ProfileRecord {
             path: p.path.display().to_string(),
             sha256: p.sha256.clone(),

@@ -24,24 +24,7 @@ use crate::error::{Error, Result};
 use crate::metrics::{Metrics, Span};
 use crate::platform::KillReason;
 use crate::scenario::Scenario;
-use crate::sim::RunResult;
-
-/// The `[report]` table: extra outputs of each run.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReportCfg {
-    /// Write timeseries.csv with one row per `interval` of simulated time
-    /// (instances, memory, queue, arrivals and starts; see
-    /// [`crate::metrics::timeseries`]). Off when left out.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub interval: Option<crate::time::SimDuration>,
-}
-
-impl ReportCfg {
-    pub fn is_default(&self) -> bool {
-        *self == ReportCfg::default()
-    }
-}
+use crate::run::RunResult;
 
 /// A CSV cell.
 #[derive(Clone, Debug, PartialEq)]

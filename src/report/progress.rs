@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::sim::Progress;
+use crate::run::Progress;
 
 /// A progress bar that appears only for runs longer than about a second.
 #[derive(Clone)]

@@ -6,22 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Dist;
+use crate::dist::Dist;
+use crate::platform::{SnapshotCreate, Throttle};
+use crate::policy::snapshot_cache::SnapshotEvictionCfg;
 use crate::time::{Bandwidth, MemoryMb, SimDuration};
-
-/// What happens to an invocation that a concurrency limit refuses.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Throttle {
-    /// Reject it at once, as AWS Lambda answers a synchronous invocation
-    /// over its limit (HTTP 429, "TooManyRequestsException").
-    #[default]
-    Reject,
-    /// Hold it, in arrival order per function, until the limit lets it in
-    /// (as Lambda holds asynchronous invocations); it shares the `[queue]`
-    /// length bound and timeout with invocations waiting for memory.
-    Queue,
-}
 
 /// `[limits]`: concurrency caps (throttling). A function's own cap is its
 /// `max_concurrency` key.
@@ -64,35 +52,6 @@ impl Default for StateCfg {
             load_bandwidth: Self::default_load_bandwidth(),
         }
     }
-}
-
-/// When an app's snapshot comes into being.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SnapshotCreate {
-    /// The first full initialisation of the app takes it, paying `take` and
-    /// `snapshot_mb / take_bandwidth` before its instance is ready; it is
-    /// then in that host's cache and in the remote store.
-    #[default]
-    OnFirstInit,
-    /// Every app's snapshot is in the remote store from time 0 (taken at
-    /// deployment, as Lambda SnapStart does when a version is published).
-    AtDeploy,
-}
-
-/// Which snapshot a full host cache drops to make room.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SnapshotEvictionCfg {
-    /// Least recently used (restored or stored) first.
-    #[default]
-    Lru,
-    /// Least frequently used first (restores while cached), LRU on ties.
-    Lfu,
-    /// Greedy-Dual-Size-Frequency (Cao and Irani, 1997; FaasCache,
-    /// ASPLOS'21): lowest `clock + uses x full-init cost / size` first, so
-    /// that large, rarely used snapshots of quick-to-start apps go first.
-    GreedyDual,
 }
 
 /// `[snapshots]`: snapshot reuse. Off unless `enabled = true`.
@@ -192,7 +151,7 @@ impl SnapshotsCfg {
     }
 
     /// Checks what serde cannot; Err names the key.
-    pub fn validate(&self) -> Result<(), (String, String)> {
+    fn check(&self) -> Result<(), (String, String)> {
         let bad = |k: &str, m: &str| Err((k.to_string(), m.to_string()));
         if let Err(m) = self.take.validate(true) {
             return bad("take", &m);
@@ -237,6 +196,14 @@ impl Default for SnapshotsCfg {
             cache_eviction: SnapshotEvictionCfg::default(),
             slowdown: Self::default_slowdown(),
             slowdown_invocations: Self::default_slowdown_invocations(),
+        }
+    }
+}
+
+impl crate::cfg::Validate for SnapshotsCfg {
+    fn validate(&self, c: &mut crate::cfg::Check) {
+        if let Err((key, msg)) = self.check() {
+            c.err(&key, msg);
         }
     }
 }

@@ -28,12 +28,13 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::executor::calibrate::LoadedProfile;
+use crate::calibration::LoadedProfile;
 use crate::report::manifest::{self, Manifest, ProfileRecord};
 use crate::report::progress::Bar;
 use crate::report::{self, Cell, Row, Staging};
 use crate::scenario::sweep::value_text;
 use crate::scenario::{ScenarioFile, SweepPoint};
+use crate::run::RunSpec;
 use crate::sim;
 use crate::workload::{Context, WorkloadStats};
 
@@ -148,16 +149,25 @@ pub struct Outcome {
 }
 
 fn run_job(
+    sf: &ScenarioFile,
     p: &SweepPoint,
     replicate: u64,
     ctx: &Context,
-    scenario: &str,
+    profile: Option<&LoadedProfile>,
     bar: Option<&Bar>,
 ) -> Result<JobResult> {
     let s = &p.scenario;
+    let scenario = &sf.origin;
+    // The profile read once for the file serves every point that names
+    // the same one.
+    let spec = if s.calibration == sf.base.calibration {
+        RunSpec::with_profile(s, profile.cloned())
+    } else {
+        RunSpec::new(s, &sf.base_dir)?
+    };
     let r = match bar {
-        Some(b) => sim::run_with(s, replicate, ctx, &mut |pr| b.sim(pr), None),
-        None => sim::run_with(s, replicate, ctx, &mut |_| {}, None),
+        Some(b) => sim::run_with(&spec, replicate, ctx, &mut |pr| b.sim(pr), None),
+        None => sim::run_with(&spec, replicate, ctx, &mut |_| {}, None),
     }
     .map_err(|e| match e {
         // An error about a scenario key names the scenario file too.
@@ -194,9 +204,8 @@ pub fn execute(sf: &ScenarioFile, opts: &RunOptions) -> Result<Outcome> {
         )));
     }
     let staging = Staging::new(&opts.out, opts.force)?;
-    // Read once here to fail early and to record its hash; each run reads
-    // it again (a few hundred bytes).
-    let profile = LoadedProfile::for_scenario(&sf.base, &sf.base_dir)?;
+    // Read once here, to fail early and to record its hash.
+    let profile = LoadedProfile::for_key(sf.base.calibration.as_deref(), &sf.base_dir)?;
     let started = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -218,7 +227,7 @@ pub fn execute(sf: &ScenarioFile, opts: &RunOptions) -> Result<Outcome> {
             opts.quiet,
             "{elapsed_precise} [{bar:40}] {percent}% {msg}",
         );
-        let r = run_job(&sf.points[0], 0, &ctx, &sf.origin, Some(&bar));
+        let r = run_job(sf, &sf.points[0], 0, &ctx, profile.as_ref(), Some(&bar));
         bar.finish();
         vec![r?]
     } else {
@@ -231,7 +240,7 @@ pub fn execute(sf: &ScenarioFile, opts: &RunOptions) -> Result<Outcome> {
         let out: Result<Vec<JobResult>> = jobs
             .par_iter()
             .map(|&(p, r)| {
-                let j = run_job(&sf.points[p], r, &ctx, &sf.origin, None)?;
+                let j = run_job(sf, &sf.points[p], r, &ctx, profile.as_ref(), None)?;
                 let total = events.fetch_add(j.events, Ordering::Relaxed) + j.events;
                 let secs = t0.elapsed().as_secs_f64().max(1e-9);
                 bar.inc(format!("{:.2} M events/s", total as f64 / secs / 1e6));

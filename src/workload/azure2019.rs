@@ -45,10 +45,11 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::trace::{Spread, TraceInput, fields, parse_count, parse_f64};
-use super::{AppInfo, Context, FnInfo, FunctionTable, Invocation, TraceReader, WorkloadStats};
+use crate::model::{AppInfo, FnInfo, FunctionTable, Invocation};
+use super::{Context, TraceReader, WorkloadStats};
 use crate::engine::{RngStream, Streams};
 use crate::error::{Error, Result};
-use crate::scenario::{Dist, Sampler, Scenario};
+use crate::dist::{Dist, Sampler};
 use crate::time::{SimDuration, SimTime};
 
 const MINUTES_PER_DAY: usize = 1440;
@@ -590,7 +591,7 @@ fn read_memory(
 /// Opens the trace: first pass, sampling, and the function table.
 pub fn open(
     cfg: &Config,
-    s: &Scenario,
+    run: &super::RunBounds,
     ctx: &Context,
     streams: &Streams,
 ) -> Result<(FunctionTable, Reader)> {
@@ -688,6 +689,7 @@ pub fn open(
             None => {
                 let a = table.apps.len() as u32;
                 table.apps.push(AppInfo {
+                min_instances: 0,
                     name: c.app.clone(),
                     memory_mb: memory.get(&akey).copied().unwrap_or(cfg.fill_memory_mb),
                     init: cfg.init.clone(),
@@ -740,7 +742,7 @@ pub fn open(
         batch_pos: 0,
         batch_base_ns: 0,
         times: Vec::new(),
-        horizon: SimTime(s.duration.as_nanos().min(window_ns)),
+        horizon: SimTime(run.duration.as_nanos().min(window_ns)),
         // Time zero of the run is the window's start, which may fall inside
         // a minute; arrivals of that minute before it are skipped.
         offset_ns: cfg.window.start.as_nanos(),

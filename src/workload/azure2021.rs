@@ -73,10 +73,11 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::trace::{Release, SortedStream, TraceInput, fields, parse_f64};
-use super::{AppInfo, Context, FnInfo, FunctionTable, Invocation, TraceReader, WorkloadStats};
+use crate::model::{AppInfo, FnInfo, FunctionTable, Invocation};
+use super::{Context, TraceReader, WorkloadStats};
 use crate::engine::Streams;
 use crate::error::{Error, Result};
-use crate::scenario::{Dist, MemDist, Scenario};
+use crate::dist::{Dist, MemDist};
 use crate::time::{MemoryMb, SimDuration, SimTime};
 
 const HEADER: &str = "app,func,end_timestamp,duration";
@@ -236,7 +237,7 @@ struct State {
 /// the second pass.
 pub fn open(
     cfg: &Config,
-    s: &Scenario,
+    run: &super::RunBounds,
     ctx: &Context,
     streams: &Streams,
 ) -> Result<(FunctionTable, Reader)> {
@@ -282,7 +283,7 @@ pub fn open(
 
     // Time zero: the trace start, or the earliest arrival if before it.
     let shift_ns = -earliest_ns;
-    let horizon = SimTime(s.duration.as_nanos());
+    let horizon = SimTime(run.duration.as_nanos());
     let max_mb = cfg.max_memory_mb.0;
 
     // The table: functions with an arrival before the horizon, apps in order
@@ -303,6 +304,7 @@ pub fn open(
                 let a = table.apps.len() as u32;
                 let mut rng = streams.named("memory", app_name);
                 table.apps.push(AppInfo {
+                min_instances: 0,
                     name: app_name.to_string(),
                     memory_mb: cfg.memory.sample(&mut rng).min(max_mb),
                     init: cfg.init.clone(),

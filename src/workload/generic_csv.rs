@@ -81,10 +81,11 @@ use csv::StringRecord;
 use serde::{Deserialize, Serialize};
 
 use super::trace::{Hashing, Release, SortedStream, TraceInput, parse_count, parse_f64};
-use super::{AppInfo, Context, FnInfo, FunctionTable, Invocation, TraceReader, WorkloadStats};
+use crate::model::{AppInfo, FnInfo, FunctionTable, Invocation};
+use super::{Context, TraceReader, WorkloadStats};
 use crate::engine::{RngStream, Streams};
 use crate::error::{Error, Result};
-use crate::scenario::{Dist, MemDist, Sampler, Scenario};
+use crate::dist::{Dist, MemDist, Sampler};
 use crate::time::{SimDuration, SimTime};
 
 /// Header names of the columns that hold each role.
@@ -192,14 +193,14 @@ impl Config {
                 return Err((
                     "exec".into(),
                     "expected an execution time distribution: the file has no duration \
-                     column (columns.duration)"
+                     column (columnrun.duration)"
                         .into(),
                 ));
             }
             (Some(_), Some(_)) => {
                 return Err((
                     "exec".into(),
-                    "execution times come from the duration column (columns.duration); \
+                    "execution times come from the duration column (columnrun.duration); \
                      remove one of the two"
                         .into(),
                 ));
@@ -491,11 +492,11 @@ struct State {
 /// the second pass.
 pub fn open(
     cfg: &Config,
-    s: &Scenario,
+    run: &super::RunBounds,
     ctx: &Context,
     streams: &Streams,
 ) -> Result<(FunctionTable, Reader)> {
-    let horizon = SimTime(s.duration.as_nanos());
+    let horizon = SimTime(run.duration.as_nanos());
     let mut stats = WorkloadStats::default();
     let mut input = TraceInput::open(ctx, &cfg.path, "workload.path")?;
     let shown = input.shown.clone();
@@ -580,6 +581,7 @@ pub fn open(
             continue;
         }
         let new_app = |name: &str| AppInfo {
+                min_instances: 0,
             name: name.to_string(),
             memory_mb: 0,
             init: cfg.init.clone(),

@@ -86,10 +86,11 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::trace::{Spread, TraceInput, fields, parse_count, parse_f64};
-use super::{AppInfo, Context, FnInfo, FunctionTable, Invocation, TraceReader, WorkloadStats};
+use crate::model::{AppInfo, FnInfo, FunctionTable, Invocation};
+use super::{Context, TraceReader, WorkloadStats};
 use crate::engine::{RngStream, Streams};
 use crate::error::{Error, Result};
-use crate::scenario::{Dist, Sampler, Scenario};
+use crate::dist::{Dist, Sampler};
 use crate::time::SimTime;
 
 const SECONDS_PER_DAY: u64 = 86_400;
@@ -540,11 +541,11 @@ fn totals(cfg: &Config, ctx: &Context, horizon: SimTime, n: usize) -> Result<Vec
 /// Opens the files: headers, sample, function table and first rows.
 pub fn open(
     cfg: &Config,
-    s: &Scenario,
+    run: &super::RunBounds,
     ctx: &Context,
     streams: &Streams,
 ) -> Result<(FunctionTable, Reader)> {
-    let horizon = SimTime(s.duration.as_nanos());
+    let horizon = SimTime(run.duration.as_nanos());
     let exec = cfg
         .exec
         .sampler()
@@ -609,6 +610,7 @@ pub fn open(
             max_concurrency: None,
         });
         table.apps.push(AppInfo {
+                min_instances: 0,
             name: c.id.clone(),
             memory_mb: c.pool.memory_mb,
             init: cfg.init.clone(),

@@ -21,6 +21,7 @@
 //! function's or app's name, so a function's draws do not change when other
 //! functions are added, removed or sampled differently.
 
+pub mod arrivals;
 pub mod azure2019;
 pub mod azure2021;
 pub mod generic_csv;
@@ -32,107 +33,102 @@ pub mod trace;
 
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::engine::{Streams, Timed};
+pub use arrivals::ArrivalsCfg;
+
+use crate::cfg::{Check, Validate};
+use crate::dist::Dist;
+use crate::engine::Streams;
 use crate::error::{Error, Result};
-use crate::scenario::{Dist, Scenario, WorkloadCfg};
+use crate::model::{FunctionTable, Invocation};
 use crate::time::{SimDuration, SimTime};
 
-/// One request for a function. `exec` is how long it will run once on an
-/// instance (drawn when the workload generates it, or read from a trace).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Invocation {
-    /// Sequence number in arrival order, from 0.
-    pub id: u64,
-    /// Index of the function in the run's [`FunctionTable`].
-    pub function: u32,
-    /// When it first arrived: retries keep it, so latency counts from here.
-    pub arrival: SimTime,
-    pub exec: SimDuration,
-    /// 0 for the first attempt, n for the n-th retry (fits in padding).
-    pub attempt: u32,
+/// The `[workload]` table: where invocations come from, tagged by `kind`
+/// (default `functions`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self", rename_all = "kebab-case")]
+pub enum WorkloadCfg {
+    /// The scenario's `[[apps]]` and `[[functions]]`, each function with its
+    /// own arrival process.
+    Functions(FunctionsCfg),
+    /// N synthetic functions with Zipf popularity.
+    Population(population::Config),
+    /// Azure Functions 2019 trace replay.
+    Azure2019(azure2019::Config),
+    /// Azure Functions 2021 invocation trace replay.
+    Azure2021(azure2021::Config),
+    /// Huawei Cloud 2025 per-minute request trace replay.
+    Huawei(huawei::Config),
+    /// A generic CSV of invocations.
+    Csv(generic_csv::Config),
 }
 
-impl Timed for Invocation {
-    #[inline]
-    fn time(&self) -> SimTime {
-        self.arrival
+crate::cfg::tagged!(WorkloadCfg, "kind", "workload", default = "functions");
+
+impl Default for WorkloadCfg {
+    fn default() -> Self {
+        WorkloadCfg::Functions(FunctionsCfg {})
     }
 }
 
-/// A function of the run.
-#[derive(Clone, Debug, PartialEq)]
-pub struct FnInfo {
-    pub name: String,
-    /// Index into [`FunctionTable::apps`].
-    pub app: u32,
-    /// Its concurrency limit (reserved concurrency): invocations of it
-    /// given an instance or waiting for one at once; None = no limit.
-    pub max_concurrency: Option<u32>,
-}
+/// `[workload] kind = "functions"`: no keys; its functions are the
+/// `[[functions]]` tables.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionsCfg {}
 
-/// An application of the run: the unit that is loaded, scaled and kept
-/// alive; memory and init time belong to it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct AppInfo {
-    pub name: String,
-    pub memory_mb: u64,
-    /// The fixed part of a full initialisation (runtime start, code load);
-    /// loading `state_mb` adds `state_mb / state.load_bandwidth`.
-    pub init: Dist,
-    /// State loaded at initialisation (model weights, indexes, pools).
-    pub state_mb: u64,
-    /// Size of its snapshot; None = its memory size (a full memory image).
-    pub snapshot_mb: Option<u64>,
-    /// Invocations one instance serves at once.
-    pub concurrency: u32,
-}
-
-impl AppInfo {
-    /// The size of the app's snapshot in MB.
-    pub fn snapshot_mb(&self) -> u64 {
-        self.snapshot_mb.unwrap_or(self.memory_mb)
+impl WorkloadCfg {
+    /// The scenario's own `[[functions]]` are the workload.
+    pub fn is_functions(&self) -> bool {
+        matches!(self, WorkloadCfg::Functions(_))
     }
 }
 
-/// The functions and apps of a run, fixed before it starts.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct FunctionTable {
-    pub functions: Vec<FnInfo>,
-    pub apps: Vec<AppInfo>,
-}
-
-impl FunctionTable {
-    /// The table of a `functions` workload: declared apps first, then one
-    /// implicit app per function that names none (named after it).
-    pub fn from_scenario(s: &Scenario) -> FunctionTable {
-        let m = s.app_model();
-        FunctionTable {
-            functions: s
-                .functions
-                .iter()
-                .zip(&m.fn_app)
-                .map(|(f, &app)| FnInfo {
-                    name: f.name.clone(),
-                    app,
-                    max_concurrency: f.max_concurrency,
-                })
-                .collect(),
-            apps: m
-                .apps
-                .into_iter()
-                .map(|a| AppInfo {
-                    name: a.name,
-                    memory_mb: a.memory_mb,
-                    init: a.init,
-                    state_mb: a.state_mb,
-                    snapshot_mb: a.snapshot_mb,
-                    concurrency: a.concurrency,
-                })
-                .collect(),
+impl Validate for WorkloadCfg {
+    fn validate(&self, c: &mut Check) {
+        let r = match self {
+            WorkloadCfg::Functions(_) => Ok(()),
+            WorkloadCfg::Population(x) => x.validate(),
+            WorkloadCfg::Azure2019(x) => x.validate(),
+            WorkloadCfg::Azure2021(x) => x.validate(),
+            WorkloadCfg::Huawei(x) => x.validate(),
+            WorkloadCfg::Csv(x) => x.validate(),
+        };
+        if let Err((key, msg)) = r {
+            c.err(&key, msg);
         }
     }
+}
+
+/// What a workload knows of the run it feeds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunBounds {
+    /// Arrivals are generated in `[0, duration)`.
+    pub duration: SimDuration,
+    /// An app that needs more than a host's memory cannot run.
+    pub host_memory_mb: u64,
+}
+
+/// A function of a `functions` workload: its execution times and arrivals
+/// (its name and app are in the table).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SyntheticFn {
+    pub exec: Dist,
+    pub arrivals: ArrivalsCfg,
+}
+
+/// Everything [`open`] needs: the workload's table, and for a `functions`
+/// workload its functions' table (resolved from the scenario's apps and
+/// functions) and processes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkloadSpec {
+    pub cfg: WorkloadCfg,
+    pub bounds: RunBounds,
+    /// For `functions` only (empty otherwise): the table, and per function
+    /// (in table order) its execution and arrivals.
+    pub table: FunctionTable,
+    pub functions: Vec<SyntheticFn>,
 }
 
 /// A trace file a run read, for the manifest.
@@ -236,51 +232,52 @@ pub struct Workload {
     pub arrivals: Arrivals,
 }
 
-/// Opens the workload of a validated scenario for one replicate.
-pub fn open(s: &Scenario, ctx: &Context, streams: &Streams) -> Result<Workload> {
-    let horizon = SimTime(s.duration.as_nanos());
-    let (table, arrivals) = match &s.workload {
-        WorkloadCfg::Functions => {
-            let table = FunctionTable::from_scenario(s);
-            let procs = s
+/// Opens a workload for one replicate.
+pub fn open(spec: &WorkloadSpec, ctx: &Context, streams: &Streams) -> Result<Workload> {
+    let run = &spec.bounds;
+    let horizon = SimTime(run.duration.as_nanos());
+    let (table, arrivals) = match &spec.cfg {
+        WorkloadCfg::Functions(_) => {
+            let procs = spec
                 .functions
                 .iter()
+                .zip(&spec.table.functions)
                 .enumerate()
-                .map(|(i, f)| {
+                .map(|(i, (f, info))| {
                     let key = format!("functions[{i}].arrivals");
-                    synthetic::FnSource::new(&f.name, &key, &f.arrivals, &f.exec, ctx, streams)
+                    synthetic::FnSource::new(&info.name, &key, &f.arrivals, &f.exec, ctx, streams)
                 })
                 .collect::<Result<Vec<_>>>()?;
             (
-                table,
+                spec.table.clone(),
                 Arrivals::Synthetic(synthetic::Merge::new(procs, horizon)),
             )
         }
         WorkloadCfg::Population(cfg) => {
-            let (table, procs) = population::build(cfg, s, ctx, streams)?;
+            let (table, procs) = population::build(cfg, run, ctx, streams)?;
             (
                 table,
                 Arrivals::Synthetic(synthetic::Merge::new(procs, horizon)),
             )
         }
         WorkloadCfg::Azure2019(cfg) => {
-            let (t, r) = azure2019::open(cfg, s, ctx, streams)?;
+            let (t, r) = azure2019::open(cfg, run, ctx, streams)?;
             (t, Arrivals::Azure2019(Box::new(r)))
         }
         WorkloadCfg::Azure2021(cfg) => {
-            let (t, r) = azure2021::open(cfg, s, ctx, streams)?;
+            let (t, r) = azure2021::open(cfg, run, ctx, streams)?;
             (t, Arrivals::Azure2021(Box::new(r)))
         }
         WorkloadCfg::Huawei(cfg) => {
-            let (t, r) = huawei::open(cfg, s, ctx, streams)?;
+            let (t, r) = huawei::open(cfg, run, ctx, streams)?;
             (t, Arrivals::Huawei(Box::new(r)))
         }
         WorkloadCfg::Csv(cfg) => {
-            let (t, r) = generic_csv::open(cfg, s, ctx, streams)?;
+            let (t, r) = generic_csv::open(cfg, run, ctx, streams)?;
             (t, Arrivals::Csv(Box::new(r)))
         }
     };
-    let host_mb = s.hosts.memory_mb.0;
+    let host_mb = run.host_memory_mb;
     if let Some(a) = table
         .apps
         .iter()

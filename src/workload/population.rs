@@ -39,10 +39,12 @@ use serde::{Deserialize, Serialize};
 
 use super::process::Process;
 use super::synthetic::FnSource;
-use super::{AppInfo, Context, FnInfo, FunctionTable};
+use crate::model::{AppInfo, FnInfo, FunctionTable};
+use super::Context;
 use crate::engine::Streams;
 use crate::error::{Error, Result};
-use crate::scenario::{ArrivalsCfg, Dist, MemDist, Sampler, Scenario};
+use crate::dist::{Dist, MemDist, Sampler};
+use super::ArrivalsCfg;
 use crate::time::{Rate, SimDuration, SimTime};
 
 /// `[workload] kind = "population"`.
@@ -119,7 +121,7 @@ impl Config {
                 ),
             );
         }
-        if let Err((k, m)) = self.arrivals.validate() {
+        if let Err((k, m)) = self.arrivals.check() {
             return bad(&format!("arrivals.{k}"), m);
         }
         self.exec_mean
@@ -160,11 +162,11 @@ impl Config {
 /// The function table and sources of a population workload.
 pub fn build(
     cfg: &Config,
-    s: &Scenario,
+    run: &super::RunBounds,
     ctx: &Context,
     streams: &Streams,
 ) -> Result<(FunctionTable, Vec<FnSource>)> {
-    let horizon = SimTime(s.duration.as_nanos());
+    let horizon = SimTime(run.duration.as_nanos());
     let template = Process::new_at(&cfg.arrivals, 1.0, ctx, "workload.arrivals")?;
     let base = template.mean_rate_until(horizon);
     if !(base.is_finite() && base > 0.0) {
@@ -172,7 +174,7 @@ pub fn build(
             "workload.arrivals",
             format!(
                 "the template has an expected rate of {base}/s over the run [0, {}); expected > 0",
-                s.duration
+                run.duration
             ),
         ));
     }
@@ -181,7 +183,7 @@ pub fn build(
         .sampler()
         .map_err(|m| Error::input("workload.exec_mean", m))?;
     let sigma = cfg.exec_sigma;
-    let host_mb = s.hosts.memory_mb.0;
+    let host_mb = run.host_memory_mb;
     let total = cfg.total_rate.per_sec();
     let n = cfg.functions as usize;
     let mut table = FunctionTable {
@@ -209,6 +211,7 @@ pub fn build(
             max_concurrency: None,
         });
         table.apps.push(AppInfo {
+                min_instances: 0,
             name,
             memory_mb,
             init: cfg.init.clone(),

@@ -32,7 +32,8 @@ use std::sync::Arc;
 
 use crate::engine::RngStream;
 use crate::error::{Error, Result};
-use crate::scenario::{ArrivalsCfg, Sampler};
+use super::ArrivalsCfg;
+use crate::dist::Sampler;
 use crate::time::{SimDuration, SimTime};
 
 use super::trace::{TraceInput, fields, parse_f64};
@@ -80,7 +81,7 @@ pub struct Periodic {
 }
 
 /// A renewal process: independent, identically distributed gaps from a
-/// duration distribution (any [`crate::scenario::Dist`]: gamma, lognormal,
+/// duration distribution (any [`crate::dist::Dist`]: gamma, lognormal,
 /// Weibull, empirical, ...), the first arrival one gap after time 0 (an
 /// ordinary renewal process). Rate 1 / (mean gap); the inter-arrival
 /// coefficient of variation is the gap's: 1/sqrt(k) for gamma of shape k,
@@ -581,7 +582,7 @@ impl RateTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::Dist;
+    use crate::dist::Dist;
     use crate::time::Rate;
 
     fn ctx() -> Context {

@@ -13,11 +13,13 @@ use std::collections::BinaryHeap;
 
 use crate::engine::{RngStream, Streams};
 use crate::error::{Error, Result};
-use crate::scenario::{ArrivalsCfg, Dist, Sampler};
+use super::ArrivalsCfg;
+use crate::dist::{Dist, Sampler};
 use crate::time::SimTime;
 
 use super::process::Process;
-use super::{Context, Invocation, TraceFile, WorkloadStats};
+use super::{Context, TraceFile, WorkloadStats};
+use crate::model::Invocation;
 
 /// One function's arrivals and execution times.
 pub struct FnSource {

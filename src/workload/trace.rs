@@ -398,10 +398,10 @@ impl SortedStream {
         arrival: SimTime,
         function: u32,
         exec: SimDuration,
-    ) -> super::Invocation {
+    ) -> crate::model::Invocation {
         let id = self.next_id;
         self.next_id += 1;
-        super::Invocation {
+        crate::model::Invocation {
             id,
             function,
             arrival,

@@ -17,7 +17,7 @@
 //! Small snapshots of apps that are slow to initialise and often restored
 //! stay; large, rarely used or cheap ones go.
 
-use super::SnapshotCache;
+use crate::platform::decisions::SnapshotCache;
 
 #[derive(Clone, Debug)]
 pub struct SnapshotGreedyDual {

@@ -110,7 +110,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{IdleInstance, KeepAlive, KeepDecision};
+use super::Ctx;
+use crate::cfg::{Check, Validate};
+use crate::platform::decisions::{IdleInstance, KeepAlive, KeepDecision};
+use crate::policy::Build;
 use crate::time::{SimDuration, SimTime};
 
 /// Most bins a histogram may have (memory: 4 bytes per bin and app).
@@ -187,7 +190,7 @@ impl Config {
 
     /// Checks the parameters; Err names the key (relative to the
     /// `[keepalive]` table) and what was expected.
-    pub fn validate(&self) -> Result<(), (String, String)> {
+    fn check(&self) -> Result<(), (String, String)> {
         let bad = |k: &str, m: String| Err((k.to_string(), m));
         if self.bin.is_zero() {
             return bad("bin", "must be greater than zero".into());
@@ -275,6 +278,20 @@ impl Config {
             );
         }
         Ok(())
+    }
+}
+
+impl Validate for Config {
+    fn validate(&self, c: &mut Check) {
+        if let Err((key, msg)) = self.check() {
+            c.err(&key, msg);
+        }
+    }
+}
+
+impl Build<Ctx, dyn KeepAlive> for Config {
+    fn build(&self, _: &Ctx) -> Box<dyn KeepAlive> {
+        Box::new(HybridHistogram::new(self.clone()))
     }
 }
 
@@ -549,7 +566,7 @@ mod tests {
         assert_eq!((c.head_percentile, c.tail_percentile), (5.0, 99.0));
         assert_eq!((c.margin, c.cv_threshold), (0.1, 2.0));
         assert_eq!(c.fallback(), c.range);
-        assert!(c.validate().is_ok());
+        assert!(c.check().is_ok());
     }
 
     #[test]
@@ -755,7 +772,7 @@ mod tests {
 
     #[test]
     fn validation_names_the_key() {
-        let key = |c: Config| c.validate().unwrap_err().0;
+        let key = |c: Config| c.check().unwrap_err().0;
         let d = Config::default;
         assert_eq!(key(Config { margin: 1.0, ..d() }), "margin");
         assert_eq!(

@@ -10,7 +10,9 @@
 //! free-memory tree, and a descent finds its lowest-numbered holder
 //! ([`Hosts::most_free`]). No parameters.
 
-use super::Placement;
+use super::Ctx;
+use crate::platform::decisions::Placement;
+use crate::policy::Build;
 use crate::platform::hosts::Hosts;
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -29,6 +31,17 @@ impl Placement for WorstFit {
     #[inline]
     fn place(&mut self, hosts: &Hosts, _app: u32, need_mb: u64) -> Option<u32> {
         worst_fit(hosts, need_mb)
+    }
+}
+
+crate::policy::no_keys!(
+    /// `[placement] kind = "worst-fit"`: no keys.
+    Config
+);
+
+impl Build<Ctx<'_>, dyn Placement> for Config {
+    fn build(&self, _: &Ctx<'_>) -> Box<dyn Placement> {
+        Box::new(WorstFit)
     }
 }
 

@@ -51,9 +51,12 @@
 //! apps keep their home hosts between runs of one scenario, but reordering
 //! the apps of a scenario moves them.
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Serialize};
 
-use super::Placement;
+use super::Ctx;
+use crate::cfg::{Check, Validate};
+use crate::platform::decisions::Placement;
+use crate::policy::Build;
 use crate::engine::rng::mix64;
 use crate::platform::hosts::Hosts;
 
@@ -62,25 +65,54 @@ pub const DEFAULT_EPSILON: f64 = 0.25;
 /// Probes before the first-fit fallback.
 pub const DEFAULT_PROBES: u32 = 32;
 
-/// Serde default of `epsilon`.
-pub fn default_epsilon() -> f64 {
+/// `[placement] kind = "consistent-hash"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Load slack: a host takes a new instance while it holds fewer than
+    /// ⌈(1 + epsilon) (T + 1) / n⌉ (default 0.25).
+    #[serde(default = "default_epsilon")]
+    pub epsilon: f64,
+    /// Probes before the first-fit fallback (default 32).
+    #[serde(default = "default_probes")]
+    pub probes: u32,
+}
+
+fn default_epsilon() -> f64 {
     DEFAULT_EPSILON
 }
 
-/// Serde default of `probes`.
-pub fn default_probes() -> u32 {
+fn default_probes() -> u32 {
     DEFAULT_PROBES
 }
 
-/// Reads `epsilon`: a finite number >= 0.
-pub fn de_epsilon<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    let e = f64::deserialize(d)?;
-    if !(e.is_finite() && e >= 0.0) {
-        return Err(serde::de::Error::custom(format!(
-            "epsilon must be a finite number >= 0 (the load slack, 0.25 by default), found {e}"
-        )));
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            epsilon: DEFAULT_EPSILON,
+            probes: DEFAULT_PROBES,
+        }
     }
-    Ok(e)
+}
+
+impl Validate for Config {
+    fn validate(&self, c: &mut Check) {
+        let e = self.epsilon;
+        if !(e.is_finite() && e >= 0.0) {
+            c.err(
+                "epsilon",
+                format!(
+                    "epsilon must be a finite number >= 0 (the load slack, 0.25 by default), found {e}"
+                ),
+            );
+        }
+    }
+}
+
+impl Build<Ctx<'_>, dyn Placement> for Config {
+    fn build(&self, ctx: &Ctx<'_>) -> Box<dyn Placement> {
+        Box::new(ConsistentHash::new(ctx.hosts, self.epsilon, self.probes))
+    }
 }
 
 #[derive(Clone, Debug)]

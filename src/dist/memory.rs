@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::RngStream;
 
-/// A distribution of memory sizes in MB, tagged by `dist`.
+/// A distribution of memory sizes in MB, a table tagged by `dist`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "dist", rename_all = "kebab-case", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum MemDist {
     /// Always `mb`.
     Constant { mb: u64 },
@@ -20,6 +20,8 @@ pub enum MemDist {
     /// F(x) = 1 - (1 + (x / lambda)^c)^(-k).
     Burr { c: f64, k: f64, lambda_mb: f64 },
 }
+
+crate::cfg::tagged!(MemDist, "dist", "memory distribution");
 
 impl Default for MemDist {
     /// The Burr fit to Azure Functions app memory used by DSLab FaaS and

@@ -5,8 +5,21 @@
 //! "Serverless in the Wild", ATC'20, Figure 14's "no keep-alive"). No
 //! parameters.
 
-use super::{IdleInstance, KeepAlive, KeepDecision};
+use super::Ctx;
+use crate::platform::decisions::{IdleInstance, KeepAlive, KeepDecision};
+use crate::policy::Build;
 use crate::time::SimTime;
+
+crate::policy::no_keys!(
+    /// `[keepalive] kind = "none"`: no keys.
+    Config
+);
+
+impl Build<Ctx, dyn KeepAlive> for Config {
+    fn build(&self, _: &Ctx) -> Box<dyn KeepAlive> {
+        Box::new(ScaleToZero)
+    }
+}
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ScaleToZero;

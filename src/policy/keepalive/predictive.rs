@@ -23,7 +23,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{IdleInstance, KeepAlive, KeepDecision};
+use super::Ctx;
+use crate::cfg::{Check, Validate};
+use crate::platform::decisions::{IdleInstance, KeepAlive, KeepDecision};
+use crate::policy::Build;
 use crate::time::{SimDuration, SimTime};
 
 /// `[keepalive] kind = "predictive"`.
@@ -38,6 +41,20 @@ pub struct Config {
     pub margin: f64,
     #[serde(default = "Config::default_min_samples")]
     pub min_samples: u32,
+}
+
+impl Validate for Config {
+    fn validate(&self, c: &mut Check) {
+        if let Err((key, msg)) = self.check() {
+            c.err(&key, msg);
+        }
+    }
+}
+
+impl Build<Ctx, dyn KeepAlive> for Config {
+    fn build(&self, _: &Ctx) -> Box<dyn KeepAlive> {
+        Box::new(Predictive::new(self.clone()))
+    }
 }
 
 impl Default for Config {
@@ -66,7 +83,7 @@ impl Config {
     }
 
     /// Checks what serde cannot; Err(key under `keepalive.`, message).
-    pub fn validate(&self) -> Result<(), (String, String)> {
+    fn check(&self) -> Result<(), (String, String)> {
         if !(self.weight > 0.0 && self.weight <= 1.0) {
             return Err((
                 "weight".into(),
@@ -246,7 +263,7 @@ mod tests {
                 weight: 0.0,
                 ..Config::default()
             }
-            .validate()
+            .check()
             .is_err()
         );
         assert!(
@@ -254,7 +271,7 @@ mod tests {
                 margin: 1.0,
                 ..Config::default()
             }
-            .validate()
+            .check()
             .is_err()
         );
     }

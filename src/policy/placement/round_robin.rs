@@ -11,7 +11,9 @@
 //! host table's free-memory tree ([`Hosts::first_free_from`]), never a
 //! walk over full hosts. No parameters.
 
-use super::Placement;
+use super::Ctx;
+use crate::platform::decisions::Placement;
+use crate::policy::Build;
 use crate::platform::hosts::Hosts;
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -32,6 +34,17 @@ impl Placement for RoundRobin {
             h + 1
         };
         Some(h)
+    }
+}
+
+crate::policy::no_keys!(
+    /// `[placement] kind = "round-robin"`: no keys.
+    Config
+);
+
+impl Build<Ctx<'_>, dyn Placement> for Config {
+    fn build(&self, _: &Ctx<'_>) -> Box<dyn Placement> {
+        Box::new(RoundRobin::default())
     }
 }
 

@@ -1,8 +1,13 @@
-//! Time distributions for execution and cold-start (init) times.
+//! Distributions: of durations (execution and cold-start times, gaps
+//! between arrivals) and, in [`memory`], of memory sizes.
 //!
 //! A scenario names a distribution with a `dist` tag and gives its
 //! parameters in human units; [`Dist::sampler`] compiles it into a
 //! [`Sampler`] that draws whole nanoseconds from a seeded stream.
+
+pub mod memory;
+
+pub use memory::MemDist;
 
 use rand_distr::{Distribution, Gamma, LogNormal, Weibull};
 use serde::{Deserialize, Serialize};
@@ -10,13 +15,11 @@ use serde::{Deserialize, Serialize};
 use crate::engine::RngStream;
 use crate::time::SimDuration;
 
-/// A distribution of durations, as written in a scenario file.
-///
-/// Deserialized through an externally tagged mirror (see the `Deserialize`
-/// impl) so that an error inside its keys keeps its key path
-/// (`functions[0].exec.shape`), which serde's internally tagged enums lose.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "dist", rename_all = "kebab-case")]
+/// A distribution of durations, as written in a scenario file: a table
+/// tagged by `dist` (see [`crate::cfg`] for how an error inside it keeps
+/// its key path, such as `functions[0].exec.shape`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Dist {
     /// Always `value`.
     Constant { value: SimDuration },
@@ -53,109 +56,7 @@ pub enum Dist {
     },
 }
 
-/// [`Dist`] as an externally tagged enum (`{ gamma = { shape = 2.0 } }`),
-/// which serde deserializes without buffering, so that
-/// `serde_path_to_error` sees the path of an error inside a variant.
-#[derive(Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-enum DistRaw {
-    Constant {
-        value: SimDuration,
-    },
-    Exponential {
-        mean: SimDuration,
-    },
-    Lognormal {
-        #[serde(default)]
-        mean: Option<SimDuration>,
-        #[serde(default)]
-        sd: Option<SimDuration>,
-        #[serde(default)]
-        median: Option<SimDuration>,
-        #[serde(default)]
-        sigma: Option<f64>,
-    },
-    Gamma {
-        shape: f64,
-        mean: SimDuration,
-    },
-    Uniform {
-        min: SimDuration,
-        max: SimDuration,
-    },
-    Weibull {
-        shape: f64,
-        scale: SimDuration,
-    },
-    Empirical {
-        p: Vec<f64>,
-        values: Vec<SimDuration>,
-    },
-}
-
-impl From<DistRaw> for Dist {
-    fn from(r: DistRaw) -> Self {
-        match r {
-            DistRaw::Constant { value } => Dist::Constant { value },
-            DistRaw::Exponential { mean } => Dist::Exponential { mean },
-            DistRaw::Lognormal {
-                mean,
-                sd,
-                median,
-                sigma,
-            } => Dist::Lognormal {
-                mean,
-                sd,
-                median,
-                sigma,
-            },
-            DistRaw::Gamma { shape, mean } => Dist::Gamma { shape, mean },
-            DistRaw::Uniform { min, max } => Dist::Uniform { min, max },
-            DistRaw::Weibull { shape, scale } => Dist::Weibull { shape, scale },
-            DistRaw::Empirical { p, values } => Dist::Empirical { p, values },
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Dist {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde::de::Error as _;
-        let nested = super::NESTED;
-        let mut t = toml::Table::deserialize(d)?;
-        let tag = match t.remove("dist") {
-            Some(toml::Value::String(k)) => k,
-            Some(other) => {
-                return Err(D::Error::custom(format!(
-                    "{nested}dist{nested}expected a string, found {}",
-                    other.type_str()
-                )));
-            }
-            None => return Err(D::Error::missing_field("dist")),
-        };
-        let mut outer = toml::Table::new();
-        outer.insert(tag, toml::Value::Table(t));
-        serde_path_to_error::deserialize::<_, DistRaw>(toml::Value::Table(outer))
-            .map(Dist::from)
-            .map_err(|e| {
-                // The first segment is the variant (the `dist` tag); an
-                // error without one is about the tag itself.
-                let mut path = String::new();
-                let mut segments = e.path().iter();
-                if segments.next().is_none() {
-                    path.push_str("dist");
-                }
-                for seg in segments {
-                    let is_index = matches!(seg, serde_path_to_error::Segment::Seq { .. });
-                    if !path.is_empty() && !is_index {
-                        path.push('.');
-                    }
-                    path.push_str(&seg.to_string());
-                }
-                let (path, msg) = super::split_nested(&path, e.inner().message());
-                D::Error::custom(format!("{nested}{path}{nested}{msg}"))
-            })
-    }
-}
+crate::cfg::tagged!(Dist, "dist", "distribution");
 
 impl Dist {
     /// The Huawei Cloud cold-start fit (Joosen et al., EuroSys'25 data

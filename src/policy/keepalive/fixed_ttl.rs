@@ -19,7 +19,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{IdleInstance, KeepAlive, KeepDecision};
+use super::Ctx;
+use crate::cfg::{Check, Validate};
+use crate::platform::decisions::{IdleInstance, KeepAlive, KeepDecision};
+use crate::policy::Build;
 use crate::time::{SimDuration, SimTime};
 
 /// When the keep-alive timer starts.
@@ -31,6 +34,42 @@ pub enum TtlReset {
     EveryCompletion,
     /// Once, when the instance first goes idle.
     FirstIdle,
+}
+
+/// `[keepalive] kind = "fixed"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// How long an idle instance is kept. The default keep-alive (no
+    /// `[keepalive]` table) is 10 minutes, the AWS-like keep-alive (Azure
+    /// 2019 used 20 minutes, Huawei 1 minute; design.md); with `kind =
+    /// "fixed"` it must be given.
+    pub ttl: SimDuration,
+    /// When the timer starts: `every-completion` (default) or `first-idle`.
+    #[serde(default)]
+    pub reset: TtlReset,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            ttl: SimDuration::from_secs(600),
+            reset: TtlReset::default(),
+        }
+    }
+}
+
+impl Validate for Config {
+    fn validate(&self, _: &mut Check) {}
+}
+
+impl Build<Ctx, dyn KeepAlive> for Config {
+    fn build(&self, _: &Ctx) -> Box<dyn KeepAlive> {
+        Box::new(FixedTtl {
+            ttl: self.ttl,
+            reset: self.reset,
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -6,7 +6,7 @@
 //! use count (stores and local restores since it was cached); no
 //! parameters.
 
-use super::SnapshotCache;
+use crate::platform::decisions::SnapshotCache;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SnapshotLfu;

@@ -29,16 +29,50 @@
 //! Draws come from the stream `("placement", "random")` of the run, so a
 //! run is reproducible from its seed.
 
-use super::Placement;
+use serde::{Deserialize, Serialize};
+
+use super::Ctx;
+use crate::cfg::{Check, Validate};
 use crate::engine::RngStream;
+use crate::platform::decisions::Placement;
+use crate::policy::Build;
 use crate::platform::hosts::Hosts;
 
 /// The default number of uniform draws before the fallback.
 pub const DEFAULT_TRIES: u32 = 8;
 
-/// Serde default of `tries`.
-pub fn default_tries() -> u32 {
+/// `[placement] kind = "random"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Uniform draws before the fallback (default 8).
+    #[serde(default = "default_tries")]
+    pub tries: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            tries: DEFAULT_TRIES,
+        }
+    }
+}
+
+fn default_tries() -> u32 {
     DEFAULT_TRIES
+}
+
+impl Validate for Config {
+    fn validate(&self, _: &mut Check) {}
+}
+
+impl Build<Ctx<'_>, dyn Placement> for Config {
+    fn build(&self, ctx: &Ctx<'_>) -> Box<dyn Placement> {
+        Box::new(Random::new(
+            ctx.streams.named("placement", "random"),
+            self.tries,
+        ))
+    }
 }
 
 #[derive(Clone, Debug)]

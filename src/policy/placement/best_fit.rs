@@ -8,7 +8,9 @@
 //! O(log hosts) from the host table's ordered `(free_mb, host)` index
 //! ([`Hosts::best_fit`]). No parameters.
 
-use super::Placement;
+use super::Ctx;
+use crate::platform::decisions::Placement;
+use crate::policy::Build;
 use crate::platform::hosts::Hosts;
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -18,6 +20,17 @@ impl Placement for BestFit {
     #[inline]
     fn place(&mut self, hosts: &Hosts, _app: u32, need_mb: u64) -> Option<u32> {
         hosts.best_fit(need_mb)
+    }
+}
+
+crate::policy::no_keys!(
+    /// `[placement] kind = "best-fit"`: no keys.
+    Config
+);
+
+impl Build<Ctx<'_>, dyn Placement> for Config {
+    fn build(&self, _: &Ctx<'_>) -> Box<dyn Placement> {
+        Box::new(BestFit)
     }
 }
 

@@ -6,8 +6,21 @@
 //! parameters: every instance gets the same priority, and the platform
 //! breaks ties by the order in which instances went idle.
 
-use super::Eviction;
+use super::Ctx;
+use crate::platform::decisions::Eviction;
+use crate::policy::Build;
 use crate::time::SimTime;
+
+crate::policy::no_keys!(
+    /// `[eviction] kind = "lru"`: no keys.
+    Config
+);
+
+impl Build<Ctx<'_>, dyn Eviction> for Config {
+    fn build(&self, _: &Ctx<'_>) -> Box<dyn Eviction> {
+        Box::new(Lru)
+    }
+}
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Lru;

@@ -16,12 +16,61 @@
 //!
 //! Without snapshots (`[snapshots] enabled = false`) it is its fallback.
 
-use super::Placement;
+use serde::{Deserialize, Serialize};
+
+use super::{Ctx, PlacementCfg};
+use crate::cfg::{Check, Validate};
+use crate::platform::decisions::Placement;
 use crate::platform::hosts::Hosts;
 use crate::platform::snapshots::Snapshots;
+use crate::policy::Build;
 
-pub fn default_probes() -> u32 {
+/// `[placement] kind = "snapshot-locality"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The policy used when no host caching the snapshot has room
+    /// (default first-fit); not snapshot-locality itself.
+    #[serde(default)]
+    pub fallback: Box<PlacementCfg>,
+    /// Hosts caching the snapshot that are looked at (default 64).
+    #[serde(default = "default_probes")]
+    pub probes: u32,
+}
+
+fn default_probes() -> u32 {
     64
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            fallback: Box::default(),
+            probes: default_probes(),
+        }
+    }
+}
+
+impl Validate for Config {
+    fn validate(&self, c: &mut Check) {
+        if matches!(*self.fallback, PlacementCfg::SnapshotLocality(_)) {
+            c.err(
+                "fallback.kind",
+                "the fallback of snapshot-locality must be another policy",
+            );
+        } else {
+            c.nested("fallback", &self.fallback);
+        }
+        if self.probes == 0 {
+            c.err("probes", "expected at least 1 host to probe");
+        }
+    }
+}
+
+impl Build<Ctx<'_>, dyn Placement> for Config {
+    fn build(&self, ctx: &Ctx<'_>) -> Box<dyn Placement> {
+        Box::new(SnapshotLocality::new(self.fallback.build(ctx), self.probes))
+    }
 }
 
 pub struct SnapshotLocality {
@@ -65,8 +114,8 @@ impl Placement for SnapshotLocality {
 mod tests {
     use super::*;
     use crate::platform::snapshots::{SnapshotConfig, StartKind};
-    use crate::policy::first_fit::FirstFit;
-    use crate::policy::snapshot_lru::SnapshotLru;
+    use crate::policy::placement::first_fit::FirstFit;
+    use crate::policy::snapshot_cache::lru::SnapshotLru;
     use crate::scenario::state::SnapshotCreate;
 
     #[test]

@@ -50,9 +50,42 @@
 //!
 //! None has parameters: costs and sizes come from the apps.
 
-use super::Eviction;
+use super::Ctx;
+use crate::model::AppInfo;
+use crate::platform::decisions::Eviction;
+use crate::policy::Build;
 use crate::time::SimTime;
-use crate::workload::AppInfo;
+
+crate::policy::no_keys!(
+    /// `[eviction] kind = "greedy-dual"`: no keys.
+    GreedyDualConfig
+);
+crate::policy::no_keys!(
+    /// `[eviction] kind = "frequency"`: no keys.
+    FrequencyConfig
+);
+crate::policy::no_keys!(
+    /// `[eviction] kind = "size"`: no keys.
+    SizeConfig
+);
+
+impl Build<Ctx<'_>, dyn Eviction> for GreedyDualConfig {
+    fn build(&self, ctx: &Ctx<'_>) -> Box<dyn Eviction> {
+        Box::new(GreedyDual::new(Variant::GreedyDual, ctx.apps))
+    }
+}
+
+impl Build<Ctx<'_>, dyn Eviction> for FrequencyConfig {
+    fn build(&self, ctx: &Ctx<'_>) -> Box<dyn Eviction> {
+        Box::new(GreedyDual::new(Variant::Frequency, ctx.apps))
+    }
+}
+
+impl Build<Ctx<'_>, dyn Eviction> for SizeConfig {
+    fn build(&self, ctx: &Ctx<'_>) -> Box<dyn Eviction> {
+        Box::new(GreedyDual::new(Variant::Size, ctx.apps))
+    }
+}
 
 /// Which factors the priority uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -270,7 +303,7 @@ mod tests {
 
     #[test]
     fn built_from_apps_uses_init_mean_and_memory() {
-        use crate::scenario::Dist;
+        use crate::dist::Dist;
         use crate::time::SimDuration;
         let apps = [
             AppInfo {

@@ -16,7 +16,9 @@
 //! O(log hosts) in the fallback. No parameters; draws come from the stream
 //! `("placement", "power-of-two")` of the run.
 
-use super::Placement;
+use super::Ctx;
+use crate::platform::decisions::Placement;
+use crate::policy::Build;
 use super::worst_fit::worst_fit;
 use crate::engine::RngStream;
 use crate::platform::hosts::Hosts;
@@ -62,6 +64,17 @@ impl Placement for PowerOfTwo {
         }
         let (a, b) = self.draw(n);
         choose(hosts, a, b, need_mb).or_else(|| worst_fit(hosts, need_mb))
+    }
+}
+
+crate::policy::no_keys!(
+    /// `[placement] kind = "power-of-two"`: no keys.
+    Config
+);
+
+impl Build<Ctx<'_>, dyn Placement> for Config {
+    fn build(&self, ctx: &Ctx<'_>) -> Box<dyn Placement> {
+        Box::new(PowerOfTwo::new(ctx.streams.named("placement", "power-of-two")))
     }
 }
 

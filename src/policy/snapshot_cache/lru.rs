@@ -7,7 +7,7 @@
 //! loading, Brooker et al., ATC'23). No parameters: every entry has the same
 //! priority and the cache breaks ties by last use.
 
-use super::SnapshotCache;
+use crate::platform::decisions::SnapshotCache;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SnapshotLru;

@@ -6,7 +6,9 @@
 //! hot spots. Answered in O(log hosts) by the host table's segment tree. No
 //! parameters.
 
-use super::Placement;
+use super::Ctx;
+use crate::platform::decisions::Placement;
+use crate::policy::Build;
 use crate::platform::hosts::Hosts;
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -16,6 +18,17 @@ impl Placement for FirstFit {
     #[inline]
     fn place(&mut self, hosts: &Hosts, _app: u32, need_mb: u64) -> Option<u32> {
         hosts.first_free(need_mb)
+    }
+}
+
+crate::policy::no_keys!(
+    /// `[placement] kind = "first-fit"`: no keys.
+    Config
+);
+
+impl Build<Ctx<'_>, dyn Placement> for Config {
+    fn build(&self, _: &Ctx<'_>) -> Box<dyn Placement> {
+        Box::new(FirstFit)
     }
 }
 

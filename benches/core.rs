@@ -32,10 +32,11 @@ use std::time::Duration;
 
 use coldsim::engine::{EventQueue, RngStream, Streams};
 use coldsim::platform::{Action, Event, Platform, PlatformConfig};
-use coldsim::policy;
-use coldsim::scenario::{EvictionCfg, KeepAliveCfg, PlacementCfg};
+use coldsim::policy::eviction::{self, EvictionCfg};
+use coldsim::policy::keepalive::{self, KeepAliveCfg, fixed_ttl};
+use coldsim::policy::placement::{self, PlacementCfg};
 use coldsim::time::{SimDuration, SimTime};
-use coldsim::workload::Invocation;
+use coldsim::model::Invocation;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 const HOST_MB: u64 = 32 * 1024;
@@ -55,9 +56,12 @@ fn platform(hosts: usize, keepalive: &KeepAliveCfg) -> (Platform, u32) {
     let streams = Streams::new(1, 0);
     let mut p = Platform::new(
         cfg,
-        policy::placement(&PlacementCfg::FirstFit, &streams, hosts),
-        policy::keepalive(keepalive),
-        policy::eviction(&EvictionCfg::Lru, &[]),
+        PlacementCfg::default().build(&placement::Ctx {
+            streams: &streams,
+            hosts,
+        }),
+        keepalive.build(&keepalive::Ctx),
+        EvictionCfg::default().build(&eviction::Ctx { apps: &[] }),
     );
     let mut out = Vec::new();
     p.provision(SimTime::ZERO, &mut out);
@@ -118,10 +122,10 @@ fn cold_call(p: &mut Platform, out: &mut Vec<Action>, id: u64, app: u32, now: u6
 fn core_invocation(c: &mut Criterion) {
     let mut g = c.benchmark_group("core_invocation");
     g.throughput(Throughput::Elements(OPS));
-    let ttl = KeepAliveCfg::Fixed {
+    let ttl = KeepAliveCfg::Fixed(fixed_ttl::Config {
         ttl: SimDuration::from_secs(600),
         reset: Default::default(),
-    };
+    });
     for hosts in [10usize, 10_000] {
         g.bench_with_input(BenchmarkId::new("warm", hosts), &hosts, |b, &hosts| {
             let (mut p, apps) = platform(hosts, &ttl);
@@ -143,7 +147,7 @@ fn core_invocation(c: &mut Criterion) {
             black_box(p.live_instances());
         });
         g.bench_with_input(BenchmarkId::new("cold", hosts), &hosts, |b, &hosts| {
-            let (mut p, apps) = platform(hosts, &KeepAliveCfg::None);
+            let (mut p, apps) = platform(hosts, &KeepAliveCfg::None(Default::default()));
             let mut out = Vec::with_capacity(16);
             let mut now = 10u64;
             let mut id = 0u64;
@@ -209,14 +213,14 @@ fn simulate(c: &mut Criterion) {
     )
     .expect("the default scenario parses")
     .base;
-    let n = coldsim::sim::run(&s, 0)
+    let n = coldsim::sim::run_scenario(&s, 0)
         .expect("the default scenario runs")
         .metrics
         .counters
         .arrivals;
     g.throughput(Throughput::Elements(n));
     g.bench_function(BenchmarkId::new("default", n), |b| {
-        b.iter(|| coldsim::sim::run(&s, 0).map(|r| r.events).unwrap_or(0))
+        b.iter(|| coldsim::sim::run_scenario(&s, 0).map(|r| r.events).unwrap_or(0))
     });
     g.finish();
 }

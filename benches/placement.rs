@@ -23,10 +23,11 @@
 use coldsim::engine::{RngStream, Streams};
 use coldsim::platform::hosts::Hosts;
 use coldsim::platform::{SnapshotConfig, Snapshots, StartKind};
-use coldsim::policy;
-use coldsim::policy::snapshot_lru::SnapshotLru;
-use coldsim::scenario::PlacementCfg;
-use coldsim::scenario::state::SnapshotCreate;
+use coldsim::platform::SnapshotCreate;
+use coldsim::policy::placement::{
+    self, PlacementCfg, consistent_hash, random, snapshot_locality,
+};
+use coldsim::policy::snapshot_cache::lru::SnapshotLru;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::Duration;
@@ -81,25 +82,28 @@ fn snapshots(n: usize) -> Snapshots {
 
 fn policies() -> Vec<(&'static str, PlacementCfg)> {
     vec![
-        ("first-fit", PlacementCfg::FirstFit),
-        ("best-fit", PlacementCfg::BestFit),
-        ("worst-fit", PlacementCfg::WorstFit),
-        ("round-robin", PlacementCfg::RoundRobin),
-        ("random", PlacementCfg::Random { tries: 8 }),
-        ("power-of-two", PlacementCfg::PowerOfTwo),
+        ("first-fit", PlacementCfg::FirstFit(Default::default())),
+        ("best-fit", PlacementCfg::BestFit(Default::default())),
+        ("worst-fit", PlacementCfg::WorstFit(Default::default())),
+        ("round-robin", PlacementCfg::RoundRobin(Default::default())),
+        (
+            "random",
+            PlacementCfg::Random(random::Config { tries: 8 }),
+        ),
+        ("power-of-two", PlacementCfg::PowerOfTwo(Default::default())),
         (
             "consistent-hash",
-            PlacementCfg::ConsistentHash {
+            PlacementCfg::ConsistentHash(consistent_hash::Config {
                 epsilon: 0.25,
                 probes: 32,
-            },
+            }),
         ),
         (
             "snapshot-locality",
-            PlacementCfg::SnapshotLocality {
-                fallback: Box::new(PlacementCfg::FirstFit),
+            PlacementCfg::SnapshotLocality(snapshot_locality::Config {
+                fallback: Box::default(),
                 probes: 64,
-            },
+            }),
         ),
     ]
 }
@@ -128,7 +132,10 @@ fn placement(c: &mut Criterion) {
         let streams = Streams::new(1, 0);
         for (name, cfg) in policies() {
             let mut hosts = base.clone();
-            let mut p = policy::placement(&cfg, &streams, n);
+            let mut p = cfg.build(&placement::Ctx {
+                streams: &streams,
+                hosts: n,
+            });
             g.bench_with_input(BenchmarkId::new(name, n), &n, |b, _| {
                 b.iter(|| {
                     for &(app, mb) in &apps {
@@ -158,7 +165,10 @@ fn decide(c: &mut Criterion) {
         let snaps = snapshots(n);
         let streams = Streams::new(1, 0);
         for (name, cfg) in policies() {
-            let mut p = policy::placement(&cfg, &streams, n);
+            let mut p = cfg.build(&placement::Ctx {
+                streams: &streams,
+                hosts: n,
+            });
             g.bench_with_input(BenchmarkId::new(name, n), &n, |b, _| {
                 b.iter(|| {
                     for &(app, mb) in &apps {

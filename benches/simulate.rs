@@ -19,25 +19,25 @@ fn simulate(c: &mut Criterion) {
     g.warm_up_time(Duration::from_secs(2));
 
     let single = common::bench_single();
-    let n = coldsim::sim::run(&single, 0)
+    let n = coldsim::sim::run_scenario(&single, 0)
         .unwrap()
         .metrics
         .counters
         .arrivals;
     g.throughput(Throughput::Elements(n));
     g.bench_function("bench-single", |b| {
-        b.iter(|| coldsim::sim::run(&single, 0).unwrap().events)
+        b.iter(|| coldsim::sim::run_scenario(&single, 0).unwrap().events)
     });
 
     let many = common::thousand_functions(2000);
-    let n = coldsim::sim::run(&many, 0)
+    let n = coldsim::sim::run_scenario(&many, 0)
         .unwrap()
         .metrics
         .counters
         .arrivals;
     g.throughput(Throughput::Elements(n));
     g.bench_function("1000fn-100hosts", |b| {
-        b.iter(|| coldsim::sim::run(&many, 0).unwrap().events)
+        b.iter(|| coldsim::sim::run_scenario(&many, 0).unwrap().events)
     });
     g.finish();
 }

@@ -39,7 +39,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use coldsim::executor::calibrate::{self, CalibrationProfile, Dispatch, Machine, Point, StartCost};
+use coldsim::calibration::{CalibrationProfile, Dispatch, Machine, Point, SCHEMA, StartCost};
+use coldsim::executor::calibrate;
 use coldsim::executor::compare::{self, CompareOptions, MetricRow};
 use coldsim::executor::driver::Work;
 use coldsim::workload::Context;
@@ -179,7 +180,7 @@ fn profile() -> CalibrationProfile {
             .collect(),
     };
     CalibrationProfile {
-        schema: calibrate::SCHEMA,
+        schema: SCHEMA,
         quick: true,
         machine: Machine {
             cores: 2,
@@ -244,7 +245,7 @@ fn calibration_key_prices_the_simulator() {
         base_dir: sf.base_dir.clone(),
         skip_bad_rows: false,
     };
-    let r = coldsim::sim::run_with(&sf.base, 0, &ctx, &mut |_| {}, None).unwrap();
+    let r = coldsim::sim::run_with(&coldsim::run::RunSpec::new(&sf.base, std::path::Path::new(".")).unwrap(), 0, &ctx, &mut |_| {}, None).unwrap();
     let m = &r.metrics;
     assert_eq!(m.counters.starts_by_kind, [1, 5, 0]);
     // A full init that takes the snapshot: cold + fork = 56 ms.
@@ -361,7 +362,8 @@ fn compare_small_decisions_do_not_depend_on_timing() {
             }
         }
         p.dispatch.median_us += extra_us;
-        let r = coldsim::sim::run_calibrated(&sf.base, 0, &ctx, &p).unwrap();
+        let spec = coldsim::run::RunSpec::with_profile(&sf.base, None);
+        let r = coldsim::sim::run_calibrated(&spec, 0, &ctx, &p).unwrap();
         let c = &r.metrics.counters;
         (
             c.starts_by_kind,
@@ -392,7 +394,7 @@ fn worker_failures_are_crashes_for_the_core() {
     std::fs::write(&path, compare_small("8s")).unwrap();
     let sf = coldsim::scenario::load(&path).unwrap();
     let r = driver::run(
-        &sf.base,
+        &coldsim::run::RunSpec::with_profile(&sf.base, None),
         &sf.origin,
         &Context::default(),
         &DriverOptions {

@@ -12,7 +12,7 @@ fn outputs(seed: u64) -> (Vec<u8>, Vec<u8>, Vec<u8>, u64) {
     let mut sf = parse_str(DEFAULT_SCENARIO, "default").expect("default parses");
     sf.set_seed(seed);
     let s = &sf.base;
-    let r = sim::run(s, 0).expect("runs");
+    let r = sim::run_scenario(s, 0).expect("runs");
     (
         csv_bytes(&[summary_row(s, 0, &r)]),
         csv_bytes(&function_rows(&r)),
@@ -35,10 +35,10 @@ fn same_seed_same_bytes_different_seed_different() {
 #[test]
 fn replicates_differ_and_repeat() {
     let s = parse_str(DEFAULT_SCENARIO, "default").unwrap().base;
-    let r0 = sim::run(&s, 0).unwrap().fingerprint;
-    let r1 = sim::run(&s, 1).unwrap().fingerprint;
+    let r0 = sim::run_scenario(&s, 0).unwrap().fingerprint;
+    let r1 = sim::run_scenario(&s, 1).unwrap().fingerprint;
     assert_ne!(r0, r1);
-    assert_eq!(r1, sim::run(&s, 1).unwrap().fingerprint);
+    assert_eq!(r1, sim::run_scenario(&s, 1).unwrap().fingerprint);
 }
 
 /// Reordering functions in the file leaves each function's draws unchanged
@@ -63,8 +63,8 @@ arrivals = { kind = "poisson", rate = "2/s" }
     let s1 = common::scenario(text);
     let mut s2 = s1.clone();
     s2.functions.reverse();
-    let r1 = sim::run(&s1, 0).unwrap();
-    let r2 = sim::run(&s2, 0).unwrap();
+    let r1 = sim::run_scenario(&s1, 0).unwrap();
+    let r2 = sim::run_scenario(&s2, 0).unwrap();
     let rows1 = function_rows(&r1);
     let mut rows2 = function_rows(&r2);
     rows2.reverse();

@@ -617,7 +617,7 @@ fn calibrate_quick_writes_a_profile_that_loads() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(t0.elapsed() < Duration::from_secs(50));
-    let p = coldsim::executor::calibrate::CalibrationProfile::load(&out).unwrap();
+    let p = coldsim::calibration::CalibrationProfile::load(&out).unwrap();
     assert!(p.quick);
     assert_eq!(p.cold.points.len(), 3);
     assert!(
@@ -662,7 +662,7 @@ fn calibrate_rejects_bad_paths_and_flags_with_exit_2() {
     // A broken profile names the file and the place.
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "schema = 1\nquick = \"yes\"\n").unwrap();
-    let e = coldsim::executor::calibrate::CalibrationProfile::load(&bad).unwrap_err();
+    let e = coldsim::calibration::CalibrationProfile::load(&bad).unwrap_err();
     assert!(e.to_string().contains("bad.toml:2:9"), "{e}");
     assert_eq!(e.exit_code(), 2);
 }

@@ -5,8 +5,10 @@
 
 mod common;
 
-use coldsim::scenario::{EvictionCfg, KeepAliveCfg, parse_str, to_toml};
-use coldsim::sim::RunResult;
+use coldsim::policy::eviction::EvictionCfg;
+use coldsim::policy::keepalive::KeepAliveCfg;
+use coldsim::scenario::{parse_str, to_toml};
+use coldsim::run::RunResult;
 use common::*;
 
 /// One function called by a timer every 20 minutes for a week, 10 ms of
@@ -211,10 +213,10 @@ fn policies_parse_print_and_validate() {
     assert_eq!(fallbacks, [3600, 3 * 3600]);
 
     for (kind, want) in [
-        ("greedy-dual", EvictionCfg::GreedyDual),
-        ("frequency", EvictionCfg::Frequency),
-        ("size", EvictionCfg::Size),
-        ("lru", EvictionCfg::Lru),
+        ("greedy-dual", EvictionCfg::GreedyDual(Default::default())),
+        ("frequency", EvictionCfg::Frequency(Default::default())),
+        ("size", EvictionCfg::Size(Default::default())),
+        ("lru", EvictionCfg::Lru(Default::default())),
     ] {
         assert_eq!(scenario(&pressure(kind)).eviction, want);
     }
@@ -278,8 +280,8 @@ arrivals = {{ kind = "periodic", period = "30m", jitter = "1m" }}
     let pred = coldsim::scenario::parse_str(&text("kind = \"predictive\""), "p.toml")
         .unwrap()
         .base;
-    let rf = coldsim::sim::run_checked(&fixed, 0).unwrap();
-    let rp = coldsim::sim::run_checked(&pred, 0).unwrap();
+    let rf = coldsim::sim::run_checked(&coldsim::run::RunSpec::new(&fixed, std::path::Path::new(".")).unwrap(), 0).unwrap();
+    let rp = coldsim::sim::run_checked(&coldsim::run::RunSpec::new(&pred, std::path::Path::new(".")).unwrap(), 0).unwrap();
     let (cf, cp) = (&rf.metrics.counters, &rp.metrics.counters);
     assert_eq!(cf.arrivals, 96);
     assert_eq!(
@@ -295,6 +297,6 @@ arrivals = {{ kind = "periodic", period = "30m", jitter = "1m" }}
     let keep35 = coldsim::scenario::parse_str(&text("kind = \"fixed\"\nttl = \"35m\""), "p.toml")
         .unwrap()
         .base;
-    let rk = coldsim::sim::run_checked(&keep35, 0).unwrap();
+    let rk = coldsim::sim::run_checked(&coldsim::run::RunSpec::new(&keep35, std::path::Path::new(".")).unwrap(), 0).unwrap();
     assert!(rp.metrics.integrals.idle_mb < rk.metrics.integrals.idle_mb / 2);
 }

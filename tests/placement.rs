@@ -4,7 +4,7 @@
 
 mod common;
 
-use coldsim::scenario::PlacementCfg;
+use coldsim::policy::placement::{PlacementCfg, consistent_hash, random};
 use common::*;
 
 /// Every placement kind as it is written in a scenario file.
@@ -143,17 +143,20 @@ fn packing_leaves_room_and_spreading_does_not() {
 #[test]
 fn scenario_keys_and_defaults() {
     let s = scenario(&mixed(r#"{ kind = "least-loaded" }"#, 1));
-    assert_eq!(s.placement, PlacementCfg::WorstFit);
+    assert_eq!(s.placement, PlacementCfg::WorstFit(Default::default()));
     let s = scenario(&mixed(r#"{ kind = "consistent-hash" }"#, 1));
     assert_eq!(
         s.placement,
-        PlacementCfg::ConsistentHash {
+        PlacementCfg::ConsistentHash(consistent_hash::Config {
             epsilon: 0.25,
             probes: 32
-        }
+        })
     );
     let s = scenario(&mixed(r#"{ kind = "random" }"#, 1));
-    assert_eq!(s.placement, PlacementCfg::Random { tries: 8 });
+    assert_eq!(
+        s.placement,
+        PlacementCfg::Random(random::Config { tries: 8 })
+    );
     for (bad, want) in [
         (
             r#"{ kind = "consistent-hash", epsilon = -0.5 }"#,

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use coldsim::run::RunSpec;
 use coldsim::scenario;
 use coldsim::sim;
 use coldsim::workload::Context;
@@ -35,7 +36,8 @@ fn shipped_scenarios_check_and_run() {
             skip_bad_rows: false,
         };
         let p = &sf.points[0];
-        let r = sim::run_with(&p.scenario, 0, &ctx, &mut |_| {}, None)
+        let spec = RunSpec::new(&p.scenario, &dir).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let r = sim::run_with(&spec, 0, &ctx, &mut |_| {}, None)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         let c = &r.metrics.counters;
         assert!(c.arrivals > 0, "{name}: no invocations");

@@ -7,11 +7,11 @@ use std::path::PathBuf;
 use coldsim::engine::Streams;
 use coldsim::report::{Cell, summary_row};
 use coldsim::scenario::{Scenario, parse_str};
-use coldsim::sim::{self, RunResult};
+use coldsim::run::RunResult;
+use coldsim::sim;
 use coldsim::time::{SimDuration, SimTime};
-use coldsim::workload::{
-    self, Arrivals, Context, FunctionTable, Invocation, TraceReader, generic_csv,
-};
+use coldsim::workload::{self, Arrivals, Context, TraceReader, generic_csv};
+use coldsim::model::{FunctionTable, Invocation};
 use tempfile::TempDir;
 
 /// A temp folder holding `calls.csv` and a scenario reading it.
@@ -48,7 +48,7 @@ impl Case {
 
     fn open(&self, skip: bool) -> coldsim::Result<(FunctionTable, Box<generic_csv::Reader>)> {
         let s = &self.scenario;
-        let w = workload::open(s, &self.ctx(skip), &Streams::new(s.seed, 0))?;
+        let w = workload::open(&coldsim::run::RunSpec::new(s, std::path::Path::new(".")).unwrap().workload, &self.ctx(skip), &Streams::new(s.seed, 0))?;
         match w.arrivals {
             Arrivals::Csv(r) => Ok((w.table, r)),
             _ => panic!("not a csv reader"),
@@ -68,7 +68,7 @@ impl Case {
     }
 
     fn run(&self, skip: bool) -> coldsim::Result<RunResult> {
-        sim::run_with(&self.scenario, 0, &self.ctx(skip), &mut |_| {}, None)
+        sim::run_with(&coldsim::run::RunSpec::new(&self.scenario, std::path::Path::new(".")).unwrap(), 0, &self.ctx(skip), &mut |_| {}, None)
     }
 
     /// "<path>:<line>:<field>:" as errors start.
@@ -411,9 +411,9 @@ fn malformed_rows_name_file_line_and_field() {
         base_dir: dir.path().to_path_buf(),
         skip_bad_rows: skip,
     };
-    let e = err_text(workload::open(&s, &ctx(false), &Streams::new(1, 0)));
+    let e = err_text(workload::open(&coldsim::run::RunSpec::new(&s, std::path::Path::new(".")).unwrap().workload, &ctx(false), &Streams::new(1, 0)));
     assert!(e.contains("calls.csv:3:2") && e.contains("UTF-8"), "{e}");
-    let run = sim::run_with(&s, 0, &ctx(true), &mut |_| {}, None).unwrap();
+    let run = sim::run_with(&coldsim::run::RunSpec::new(&s, std::path::Path::new(".")).unwrap(), 0, &ctx(true), &mut |_| {}, None).unwrap();
     assert_eq!(run.workload.skipped_rows, 1);
     assert_eq!(run.metrics.counters.arrivals, 1);
 }
@@ -493,14 +493,14 @@ fn validation_ties_exec_and_memory_to_their_columns() {
     // Defaults.
     let text = scenario_text("1h", MIN_KEYS, 1);
     let s = parse_str(&text, "x.toml").unwrap().base;
-    let coldsim::scenario::WorkloadCfg::Csv(cfg) = &s.workload else {
+    let coldsim::workload::WorkloadCfg::Csv(cfg) = &s.workload else {
         panic!()
     };
     assert_eq!(cfg.time_unit, generic_csv::TimeUnit::S);
     assert_eq!(cfg.duration_unit, generic_csv::TimeUnit::S);
     assert_eq!(cfg.sort_window, SimDuration::ZERO);
     assert_eq!(cfg.memory, None);
-    assert_eq!(cfg.init, coldsim::scenario::Dist::huawei_cold_start());
+    assert_eq!(cfg.init, coldsim::dist::Dist::huawei_cold_start());
 }
 
 #[test]

@@ -8,7 +8,8 @@ use coldsim::Error;
 use coldsim::engine::Streams;
 use coldsim::scenario::{Scenario, parse_str};
 use coldsim::sim;
-use coldsim::workload::{self, Arrivals, Context, FunctionTable, Invocation, WorkloadStats};
+use coldsim::workload::{self, Arrivals, Context, WorkloadStats};
+use coldsim::model::{FunctionTable, Invocation};
 use tempfile::TempDir;
 
 const MIN_NS: u64 = 60_000_000_000;
@@ -62,7 +63,7 @@ struct Replay {
 /// Opens the workload and drains it; an error from opening or streaming.
 fn replay(s: &Scenario, dir: &Path, skip_bad_rows: bool) -> Result<Replay, Error> {
     let streams = Streams::new(s.seed, 0);
-    let mut w = workload::open(s, &ctx(dir, skip_bad_rows), &streams)?;
+    let mut w = workload::open(&coldsim::run::RunSpec::new(s, std::path::Path::new(".")).unwrap().workload, &ctx(dir, skip_bad_rows), &streams)?;
     let cpu = match &w.arrivals {
         Arrivals::Huawei(r) => r.cpu_millicores().to_vec(),
         _ => panic!("not the Huawei reader"),
@@ -233,7 +234,7 @@ fn memory_and_cpu_come_from_the_pool_name() {
         r.table
             .apps
             .iter()
-            .all(|a| a.init == coldsim::scenario::Dist::huawei_cold_start())
+            .all(|a| a.init == coldsim::dist::Dist::huawei_cold_start())
     );
     // An app larger than a host is refused with the host size named.
     s.hosts.memory_mb.0 = 4096;
@@ -428,7 +429,7 @@ fn a_bad_row_fails_the_run_with_exit_code_2() {
     text += "0,300,-4\n";
     write(dir.path(), "a.csv", &text);
     let s = scenario("1h", 1, &lines(&["a.csv"], "uniform"));
-    let Err(e) = sim::run_with(&s, 0, &ctx(dir.path(), false), &mut |_| {}, None) else {
+    let Err(e) = sim::run_with(&coldsim::run::RunSpec::new(&s, std::path::Path::new(".")).unwrap(), 0, &ctx(dir.path(), false), &mut |_| {}, None) else {
         panic!("the run should fail");
     };
     assert_eq!(e.exit_code(), 2);
@@ -582,7 +583,7 @@ fn replay_is_deterministic_by_seed() {
     assert_sorted(&a.invs);
     // A full run twice gives the same event stream.
     let s = scenario("1h", 11, w);
-    let run = || sim::run_with(&s, 0, &ctx(dir.path(), false), &mut |_| {}, None).unwrap();
+    let run = || sim::run_with(&coldsim::run::RunSpec::new(&s, std::path::Path::new(".")).unwrap(), 0, &ctx(dir.path(), false), &mut |_| {}, None).unwrap();
     assert_eq!(run().fingerprint, run().fingerprint);
 }
 
@@ -596,7 +597,7 @@ fn a_full_run_replays_every_request() {
     );
     write(dir.path(), "r2.csv", &(header(&[F3]) + "0,120,6\n0,180,\n"));
     let s = scenario("20m", 3, &lines(&["r1.csv", "r2.csv"], "uniform"));
-    let r = sim::run_with(&s, 0, &ctx(dir.path(), false), &mut |_| {}, None).unwrap();
+    let r = sim::run_with(&coldsim::run::RunSpec::new(&s, std::path::Path::new(".")).unwrap(), 0, &ctx(dir.path(), false), &mut |_| {}, None).unwrap();
     assert_eq!(r.metrics.counters.arrivals, 10 + 4 + 3 + 7 + 7 + 6);
     assert_eq!(
         r.metrics.counters.completed + r.metrics.counters.rejected(),

@@ -15,10 +15,13 @@
 use std::path::Path;
 
 use coldsim::engine::Streams;
-use coldsim::scenario::dist::ln_gamma;
-use coldsim::scenario::{ArrivalsCfg, Scenario, parse_str};
+use coldsim::dist::ln_gamma;
+use coldsim::run::RunSpec;
+use coldsim::scenario::{Scenario, parse_str};
+use coldsim::workload::ArrivalsCfg;
 use coldsim::workload::process::Process;
-use coldsim::workload::{Context, Invocation, open};
+use coldsim::workload::{Context, open};
+use coldsim::model::{Invocation};
 
 /// The seed of every test here; `COLDSIM_TEST_SEED=N` replaces it (to
 /// reproduce a failure, or to check that the z-scores printed under
@@ -61,7 +64,7 @@ fn ctx_in(dir: &Path) -> Context {
 }
 
 fn invocations(s: &Scenario, ctx: &Context, replicate: u64) -> Vec<Invocation> {
-    let w = open(s, ctx, &Streams::new(s.seed, replicate))
+    let w = open(&wspec(&s), ctx, &Streams::new(s.seed, replicate))
         .unwrap_or_else(|e| panic!("open failed (seed {}, replicate {replicate}): {e}", s.seed));
     w.arrivals.collect()
 }
@@ -74,7 +77,7 @@ struct RepStats {
 }
 
 fn rep_stats(s: &Scenario, ctx: &Context, replicate: u64) -> RepStats {
-    let w = open(s, ctx, &Streams::new(s.seed, replicate)).unwrap();
+    let w = open(&wspec(&s), ctx, &Streams::new(s.seed, replicate)).unwrap();
     let (mut n, mut mean, mut m2) = (0u64, 0.0f64, 0.0f64);
     let mut count = 0u64;
     let mut last: Option<u64> = None;
@@ -433,7 +436,7 @@ exec = {{ dist = "constant", value = "2s" }}
 arrivals = {{ kind = "periodic", period = "10s" }}
 "#
         ));
-        let r = coldsim::sim::run(&s, 0).unwrap();
+        let r = coldsim::sim::run_scenario(&s, 0).unwrap();
         (r.metrics.counters.cold, r.metrics.counters.completed)
     };
     // P - S = 8 s.
@@ -471,7 +474,7 @@ fn population_shares_follow_zipf() {
         &format!("functions = {n}\ntotal_rate = \"{total}/s\"\nzipf = {zipf}"),
         "2500s",
     );
-    let w = open(&s, &Context::default(), &Streams::new(seed, 0)).unwrap();
+    let w = open(&wspec(&s), &Context::default(), &Streams::new(seed, 0)).unwrap();
     let names: Vec<&str> = w.table.functions.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names[0], "f01");
     assert_eq!(names[19], "f20");
@@ -517,8 +520,8 @@ fn population_is_deterministic_and_stable_when_n_grows() {
     let c = invocations(&small, &ctx, 1);
     assert_ne!(a, c, "replicates 0 and 1 are identical");
 
-    let ws = open(&small, &ctx, &Streams::new(seed, 0)).unwrap();
-    let wl = open(&large, &ctx, &Streams::new(seed, 0)).unwrap();
+    let ws = open(&wspec(&small), &ctx, &Streams::new(seed, 0)).unwrap();
+    let wl = open(&wspec(&large), &ctx, &Streams::new(seed, 0)).unwrap();
     assert_eq!(ws.table.functions[6].name, "f07");
     assert_eq!(wl.table.functions[6].name, "f007");
     // Function i keeps its memory ...
@@ -574,7 +577,7 @@ memory = {{ dist = "uniform", min_mb = 100, max_mb = 1000 }}
 init = {{ dist = "constant", value = "50ms" }}
 "#
     ));
-    let w = open(&s, &Context::default(), &Streams::new(seed, 0)).unwrap();
+    let w = open(&wspec(&s), &Context::default(), &Streams::new(seed, 0)).unwrap();
     assert!(w.table.apps.iter().all(|a| a.memory_mb <= 400));
     assert!(
         w.table.apps.iter().any(|a| a.memory_mb == 400),
@@ -602,7 +605,7 @@ init = {{ dist = "constant", value = "50ms" }}
     check("population exec mean (s)", &means, 0.2);
     check("population exec CV", &cvs, (0.64f64.exp() - 1.0).sqrt());
     // And a whole run completes every invocation.
-    let r = coldsim::sim::run(&s, 0).unwrap();
+    let r = coldsim::sim::run_scenario(&s, 0).unwrap();
     let c = &r.metrics.counters;
     assert_eq!(c.arrivals, c.completed + c.rejected());
     assert!((c.arrivals as f64 - 120_000.0).abs() < 4.0 * 120_000f64.sqrt());
@@ -890,7 +893,7 @@ fn bad_rate_files_name_file_line_and_column() {
     for (body, place, want) in cases {
         std::fs::write(dir.path().join("r.csv"), body).unwrap();
         let s = one_function(r#"{ kind = "piecewise", file = "r.csv" }"#, "100s");
-        let e = match open(&s, &ctx, &Streams::new(seed, 0)) {
+        let e = match open(&wspec(&s), &ctx, &Streams::new(seed, 0)) {
             Ok(_) => panic!("expected an error for {body:?}"),
             Err(e) => e.to_string(),
         };
@@ -900,7 +903,7 @@ fn bad_rate_files_name_file_line_and_column() {
         );
     }
     let s = one_function(r#"{ kind = "piecewise", file = "missing.csv" }"#, "100s");
-    let e = open(&s, &ctx, &Streams::new(seed, 0))
+    let e = open(&wspec(&s), &ctx, &Streams::new(seed, 0))
         .err()
         .unwrap()
         .to_string();
@@ -908,4 +911,11 @@ fn bad_rate_files_name_file_line_and_column() {
         e.contains("arrivals.file = \"missing.csv\"") && e.contains("missing.csv"),
         "{e}"
     );
+}
+
+/// The workload spec of a scenario.
+fn wspec(s: &Scenario) -> coldsim::workload::WorkloadSpec {
+    RunSpec::new(s, std::path::Path::new("."))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .workload
 }

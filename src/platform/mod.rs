@@ -64,6 +64,8 @@
 pub mod decisions;
 pub mod hosts;
 pub mod snapshots;
+#[cfg(test)]
+pub(crate) mod testkit;
 
 use std::collections::VecDeque;
 
@@ -2337,7 +2339,7 @@ impl Platform {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{first_fit::FirstFit, fixed_ttl::FixedTtl, lru::Lru};
+    use crate::platform::testkit::{FirstFit, FixedTtl, Lru};
 
     fn platform(hosts: usize, host_mb: u64, mem: &[u64], ttl: u64, qlen: u32) -> Platform {
         let mut cfg = PlatformConfig::simple(hosts, host_mb, mem);
@@ -2346,10 +2348,7 @@ mod tests {
         Platform::new(
             cfg,
             Box::new(FirstFit),
-            Box::new(FixedTtl {
-                ttl: SimDuration::from_secs(ttl),
-                reset: Default::default(),
-            }),
+            Box::new(FixedTtl(SimDuration::from_secs(ttl))),
             Box::new(Lru),
         )
     }

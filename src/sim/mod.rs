@@ -17,6 +17,8 @@
 
 pub mod costs;
 
+use std::path::Path;
+
 use crate::calibration::CalibrationProfile;
 use crate::dist::MemDist;
 use crate::engine::{Engine, Next, RngStream, Streams};
@@ -25,6 +27,7 @@ use crate::faults::Injector;
 use crate::model::FunctionTable;
 use crate::platform::{Event, InstanceId};
 use crate::run::{Core, Performer, Progress, RunResult, RunSpec, SnapshotSummary, Start};
+use crate::scenario::Scenario;
 use crate::time::{SimDuration, SimTime};
 use crate::workload::{self, Context};
 use costs::StartCosts;
@@ -119,6 +122,12 @@ impl Performer for Simulator {
 /// the current folder.
 pub fn run(spec: &RunSpec, replicate: u64) -> Result<RunResult> {
     run_with(spec, replicate, &Context::default(), &mut |_| {}, None)
+}
+
+/// Runs replicate `replicate` of a validated scenario, reading any trace
+/// or profile relative to the current folder.
+pub fn run_scenario(s: &Scenario, replicate: u64) -> Result<RunResult> {
+    run(&RunSpec::new(s, Path::new("."))?, replicate)
 }
 
 /// Runs a spec and checks the platform's invariants after every event;

@@ -139,25 +139,51 @@ impl Iterator for Merge {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::parse_str;
-    use crate::workload::{Context, open};
+    use crate::engine::Streams;
+    use crate::model::{AppInfo, FnInfo, FunctionTable};
+    use crate::time::{Rate, SimDuration};
+    use crate::workload::{RunBounds, SyntheticFn, WorkloadCfg, WorkloadSpec, open};
 
     #[test]
     fn merged_stream_is_sorted_and_rates_match() {
-        let text = r#"
-name = "w"
-duration = "10000s"
-[[functions]]
-name = "a"
-exec = { dist = "constant", value = "1ms" }
-arrivals = { kind = "poisson", rate = "2/s" }
-[[functions]]
-name = "b"
-exec = { dist = "constant", value = "1ms" }
-arrivals = { kind = "poisson", rate = "30/min" }
-"#;
-        let sf = parse_str(text, "t").unwrap();
-        let w = open(&sf.base, &Context::default(), &Streams::new(3, 0)).unwrap();
+        let exec = Dist::Constant {
+            value: SimDuration::from_millis(1),
+        };
+        let f = |name: &str, app| FnInfo {
+            name: name.into(),
+            app,
+            max_concurrency: None,
+        };
+        let app = |name: &str| AppInfo {
+            name: name.into(),
+            memory_mb: 128,
+            init: exec.clone(),
+            min_instances: 0,
+            state_mb: 0,
+            snapshot_mb: None,
+            concurrency: 1,
+        };
+        let spec = WorkloadSpec {
+            cfg: WorkloadCfg::default(),
+            bounds: RunBounds {
+                duration: SimDuration::from_secs(10_000),
+                host_memory_mb: 1024,
+            },
+            table: FunctionTable {
+                functions: vec![f("a", 0), f("b", 1)],
+                apps: vec![app("a"), app("b")],
+            },
+            functions: ["2/s", "30/min"]
+                .iter()
+                .map(|r| SyntheticFn {
+                    exec: exec.clone(),
+                    arrivals: ArrivalsCfg::Poisson {
+                        rate: Rate::parse(r).unwrap(),
+                    },
+                })
+                .collect(),
+        };
+        let w = open(&spec, &Context::default(), &Streams::new(3, 0)).unwrap();
         let mut last = SimTime::ZERO;
         let mut counts = [0u64; 2];
         for (i, inv) in w.arrivals.enumerate() {

@@ -1,9 +1,21 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use std::path::Path;
+
 use coldsim::report::{Cell, Row};
+use coldsim::run::{RunResult, RunSpec};
 use coldsim::scenario::{Scenario, parse_str};
-use coldsim::sim::{self, RunResult};
+use coldsim::sim;
+
+/// The run spec of a scenario (traces and profiles relative to the current
+/// folder).
+pub fn spec(s: &Scenario) -> RunSpec {
+    match RunSpec::new(s, Path::new(".")) {
+        Ok(spec) => spec,
+        Err(e) => panic!("scenario {} has no run spec: {e}", s.name),
+    }
+}
 
 /// Parses a scenario that the test wrote; panics with the error if it is bad.
 pub fn scenario(text: &str) -> Scenario {
@@ -15,7 +27,7 @@ pub fn scenario(text: &str) -> Scenario {
 
 /// Runs a scenario with invariant checks after every event.
 pub fn run(s: &Scenario, replicate: u64) -> RunResult {
-    match sim::run_checked(s, replicate) {
+    match sim::run_checked(&spec(s), replicate) {
         Ok(r) => r,
         Err(e) => panic!(
             "invariant violated (scenario {}, seed {}, replicate {replicate}): {e}",
@@ -26,7 +38,7 @@ pub fn run(s: &Scenario, replicate: u64) -> RunResult {
 
 /// Runs without the per-event invariant check (for long oracle runs).
 pub fn run_fast(s: &Scenario, replicate: u64) -> RunResult {
-    match sim::run(s, replicate) {
+    match sim::run(&spec(s), replicate) {
         Ok(r) => r,
         Err(e) => panic!("run failed (seed {}, replicate {replicate}): {e}", s.seed),
     }

@@ -307,6 +307,7 @@ mod tests {
         use crate::time::SimDuration;
         let apps = [
             AppInfo {
+                min_instances: 0,
                 name: "a".into(),
                 memory_mb: 512,
                 init: Dist::Constant {
@@ -317,6 +318,7 @@ mod tests {
                 concurrency: 1,
             },
             AppInfo {
+                min_instances: 0,
                 name: "b".into(),
                 memory_mb: 128,
                 init: Dist::huawei_cold_start(),

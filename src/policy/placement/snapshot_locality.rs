@@ -116,7 +116,7 @@ mod tests {
     use crate::platform::snapshots::{SnapshotConfig, StartKind};
     use crate::policy::placement::first_fit::FirstFit;
     use crate::policy::snapshot_cache::lru::SnapshotLru;
-    use crate::scenario::state::SnapshotCreate;
+    use crate::platform::SnapshotCreate;
 
     #[test]
     fn prefers_the_emptiest_host_caching_the_snapshot() {

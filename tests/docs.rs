@@ -103,39 +103,75 @@ fn code_blocks(md: &str) -> Vec<(String, String)> {
     out
 }
 
-/// The inline code spans of `md` outside fenced blocks (`a` in `` `a` ``).
-fn inline_code(md: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for (_, line) in prose_lines(md) {
-        let mut parts = line.split('`');
-        parts.next();
-        while let (Some(code), Some(_)) = (parts.next(), parts.next()) {
-            out.push(code.to_string());
+/// The paragraphs of `md` outside fenced blocks (a heading is one on its
+/// own), each with the number of its first line.
+fn paragraphs(md: &str) -> Vec<(usize, String)> {
+    let mut out: Vec<(usize, String)> = Vec::new();
+    let mut last = 0;
+    for (n, line) in prose_lines(md) {
+        let blank = line.trim().is_empty();
+        let is_heading = heading(line).is_some();
+        let continues = n == last + 1 && !blank && !is_heading;
+        match out.last_mut() {
+            Some((_, p)) if continues && heading(p).is_none() => {
+                p.push('\n');
+                p.push_str(line);
+            }
+            _ if !blank => out.push((n, line.to_string())),
+            _ => {}
         }
-        // An odd number of backticks on a line: a span across lines is not
-        // used in these pages; the last piece is ignored.
+        last = if blank { 0 } else { n };
     }
     out
 }
 
-/// The link targets of `md` outside code: `x` in `[text](x)` and `![alt](x)`.
+/// Splits a paragraph into its text outside code spans (each span replaced
+/// by its line breaks, so that line numbers hold) and its code spans (line
+/// breaks inside a span read as spaces). An unmatched backtick is text.
+fn split_code(par: &str) -> (String, Vec<String>) {
+    let parts: Vec<&str> = par.split('`').collect();
+    let closed = if parts.len() % 2 == 0 {
+        parts.len() - 1
+    } else {
+        parts.len()
+    };
+    let mut text = String::new();
+    let mut spans = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        if i % 2 == 1 && i < closed {
+            spans.push(part.replace('\n', " "));
+            text.push_str(&"\n".repeat(part.matches('\n').count()));
+        } else {
+            if i >= closed {
+                text.push('`');
+            }
+            text.push_str(part);
+        }
+    }
+    (text, spans)
+}
+
+/// The inline code spans of `md` outside fenced blocks (`a` in `` `a` ``).
+fn inline_code(md: &str) -> Vec<String> {
+    paragraphs(md)
+        .iter()
+        .flat_map(|(_, p)| split_code(p).1)
+        .collect()
+}
+
+/// The link targets of `md` outside code, with their line numbers: `x` in
+/// `[text](x)` and `![alt](x)`.
 fn links(md: &str) -> Vec<(usize, String)> {
     let mut out = Vec::new();
-    for (n, line) in prose_lines(md) {
-        // Drop inline code, whose brackets are not links.
-        let text: String = line
-            .split('`')
-            .enumerate()
-            .filter(|(i, _)| i % 2 == 0)
-            .map(|(_, s)| s)
-            .collect::<Vec<_>>()
-            .join(" ");
-        let mut rest = text.as_str();
-        while let Some(i) = rest.find("](") {
-            let after = &rest[i + 2..];
-            let end = after.find(')').unwrap_or(after.len());
-            out.push((n, after[..end].trim().to_string()));
-            rest = &after[end..];
+    for (first, par) in paragraphs(md) {
+        let (text, _) = split_code(&par);
+        let mut from = 0;
+        while let Some(i) = text[from..].find("](") {
+            let at = from + i + 2;
+            let end = text[at..].find(')').map_or(text.len(), |e| at + e);
+            let line = first + text[..at].matches('\n').count();
+            out.push((line, text[at..end].trim().to_string()));
+            from = end;
         }
     }
     out

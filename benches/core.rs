@@ -31,12 +31,12 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use coldsim::engine::{EventQueue, RngStream, Streams};
+use coldsim::model::Invocation;
 use coldsim::platform::{Action, Event, Platform, PlatformConfig};
 use coldsim::policy::eviction::{self, EvictionCfg};
 use coldsim::policy::keepalive::{self, KeepAliveCfg, fixed_ttl};
 use coldsim::policy::placement::{self, PlacementCfg};
 use coldsim::time::{SimDuration, SimTime};
-use coldsim::model::Invocation;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 const HOST_MB: u64 = 32 * 1024;
@@ -220,7 +220,11 @@ fn simulate(c: &mut Criterion) {
         .arrivals;
     g.throughput(Throughput::Elements(n));
     g.bench_function(BenchmarkId::new("default", n), |b| {
-        b.iter(|| coldsim::sim::run_scenario(&s, 0).map(|r| r.events).unwrap_or(0))
+        b.iter(|| {
+            coldsim::sim::run_scenario(&s, 0)
+                .map(|r| r.events)
+                .unwrap_or(0)
+        })
     });
     g.finish();
 }

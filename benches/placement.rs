@@ -21,12 +21,10 @@
 //! Run: `cargo bench --bench placement`.
 
 use coldsim::engine::{RngStream, Streams};
+use coldsim::platform::SnapshotCreate;
 use coldsim::platform::hosts::Hosts;
 use coldsim::platform::{SnapshotConfig, Snapshots, StartKind};
-use coldsim::platform::SnapshotCreate;
-use coldsim::policy::placement::{
-    self, PlacementCfg, consistent_hash, random, snapshot_locality,
-};
+use coldsim::policy::placement::{self, PlacementCfg, consistent_hash, random, snapshot_locality};
 use coldsim::policy::snapshot_cache::lru::SnapshotLru;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -86,10 +84,7 @@ fn policies() -> Vec<(&'static str, PlacementCfg)> {
         ("best-fit", PlacementCfg::BestFit(Default::default())),
         ("worst-fit", PlacementCfg::WorstFit(Default::default())),
         ("round-robin", PlacementCfg::RoundRobin(Default::default())),
-        (
-            "random",
-            PlacementCfg::Random(random::Config { tries: 8 }),
-        ),
+        ("random", PlacementCfg::Random(random::Config { tries: 8 })),
         ("power-of-two", PlacementCfg::PowerOfTwo(Default::default())),
         (
             "consistent-hash",

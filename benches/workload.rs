@@ -22,7 +22,14 @@ fn replay(scenario: &str, base: &Path) -> (u64, u64) {
         base_dir: base.to_path_buf(),
         skip_bad_rows: false,
     };
-    let mut w = workload::open(&coldsim::run::RunSpec::new(&sf.base, std::path::Path::new(".")).unwrap().workload, &ctx, &Streams::new(1, 0)).expect("workload opens");
+    let mut w = workload::open(
+        &coldsim::run::RunSpec::new(&sf.base, std::path::Path::new("."))
+            .unwrap()
+            .workload,
+        &ctx,
+        &Streams::new(1, 0),
+    )
+    .expect("workload opens");
     let n = w.arrivals.by_ref().count() as u64;
     // Some readers record their files when the stream ends.
     let bytes: u64 = w.arrivals.stats().files.iter().map(|f| f.bytes).sum();

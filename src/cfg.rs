@@ -231,7 +231,9 @@ pub fn de_tagged<'de, D, T>(
     tag: &'static str,
     default: Option<&str>,
     what: &str,
-    external: fn(serde_path_to_error::Deserializer<'_, '_, toml::Value>) -> Result<T, toml::de::Error>,
+    external: fn(
+        serde_path_to_error::Deserializer<'_, '_, toml::Value>,
+    ) -> Result<T, toml::de::Error>,
 ) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
@@ -431,7 +433,10 @@ mod tests {
         let e = parse("[shape]\nkind = \"circle\"\nr = 1\nq = 2\n")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("shape.q") || e.contains("unknown field `q`"), "{e}");
+        assert!(
+            e.contains("shape.q") || e.contains("unknown field `q`"),
+            "{e}"
+        );
         let e = parse("[shape]\nkind = \"empty\"\nq = 2\n")
             .unwrap_err()
             .to_string();

@@ -361,7 +361,10 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
         Some(Cmd::Check { scenario }) => {
             let sf = scenario::load(&scenario)?;
             // A profile named by `calibration` must exist and be valid.
-            coldsim::calibration::LoadedProfile::for_key(sf.base.calibration.as_deref(), &sf.base_dir)?;
+            coldsim::calibration::LoadedProfile::for_key(
+                sf.base.calibration.as_deref(),
+                &sf.base_dir,
+            )?;
             println!(
                 "# {}: valid; {} run(s) ({} point(s) x {} replicate(s))",
                 sf.origin,

@@ -245,7 +245,14 @@ fn calibration_key_prices_the_simulator() {
         base_dir: sf.base_dir.clone(),
         skip_bad_rows: false,
     };
-    let r = coldsim::sim::run_with(&coldsim::run::RunSpec::new(&sf.base, std::path::Path::new(".")).unwrap(), 0, &ctx, &mut |_| {}, None).unwrap();
+    let r = coldsim::sim::run_with(
+        &coldsim::run::RunSpec::new(&sf.base, &ctx.base_dir).unwrap(),
+        0,
+        &ctx,
+        &mut |_| {},
+        None,
+    )
+    .unwrap();
     let m = &r.metrics;
     assert_eq!(m.counters.starts_by_kind, [1, 5, 0]);
     // A full init that takes the snapshot: cold + fork = 56 ms.

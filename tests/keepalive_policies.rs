@@ -7,8 +7,8 @@ mod common;
 
 use coldsim::policy::eviction::EvictionCfg;
 use coldsim::policy::keepalive::KeepAliveCfg;
-use coldsim::scenario::{parse_str, to_toml};
 use coldsim::run::RunResult;
+use coldsim::scenario::{parse_str, to_toml};
 use common::*;
 
 /// One function called by a timer every 20 minutes for a week, 10 ms of
@@ -280,8 +280,16 @@ arrivals = {{ kind = "periodic", period = "30m", jitter = "1m" }}
     let pred = coldsim::scenario::parse_str(&text("kind = \"predictive\""), "p.toml")
         .unwrap()
         .base;
-    let rf = coldsim::sim::run_checked(&coldsim::run::RunSpec::new(&fixed, std::path::Path::new(".")).unwrap(), 0).unwrap();
-    let rp = coldsim::sim::run_checked(&coldsim::run::RunSpec::new(&pred, std::path::Path::new(".")).unwrap(), 0).unwrap();
+    let rf = coldsim::sim::run_checked(
+        &coldsim::run::RunSpec::new(&fixed, std::path::Path::new(".")).unwrap(),
+        0,
+    )
+    .unwrap();
+    let rp = coldsim::sim::run_checked(
+        &coldsim::run::RunSpec::new(&pred, std::path::Path::new(".")).unwrap(),
+        0,
+    )
+    .unwrap();
     let (cf, cp) = (&rf.metrics.counters, &rp.metrics.counters);
     assert_eq!(cf.arrivals, 96);
     assert_eq!(
@@ -297,6 +305,10 @@ arrivals = {{ kind = "periodic", period = "30m", jitter = "1m" }}
     let keep35 = coldsim::scenario::parse_str(&text("kind = \"fixed\"\nttl = \"35m\""), "p.toml")
         .unwrap()
         .base;
-    let rk = coldsim::sim::run_checked(&coldsim::run::RunSpec::new(&keep35, std::path::Path::new(".")).unwrap(), 0).unwrap();
+    let rk = coldsim::sim::run_checked(
+        &coldsim::run::RunSpec::new(&keep35, std::path::Path::new(".")).unwrap(),
+        0,
+    )
+    .unwrap();
     assert!(rp.metrics.integrals.idle_mb < rk.metrics.integrals.idle_mb / 2);
 }

@@ -291,7 +291,14 @@ arrivals = { kind = "poisson", rate = "3/s" }
     // Peak concurrency per function from the invocations themselves: +1 at
     // arrival, -1 at arrival + exec; at equal times the end comes first (a
     // completion frees its instance before an arrival at the same instant).
-    let w = workload::open(&coldsim::run::RunSpec::new(&s, std::path::Path::new(".")).unwrap().workload, &Context::default(), &Streams::new(s.seed, 0)).unwrap();
+    let w = workload::open(
+        &coldsim::run::RunSpec::new(&s, std::path::Path::new("."))
+            .unwrap()
+            .workload,
+        &Context::default(),
+        &Streams::new(s.seed, 0),
+    )
+    .unwrap();
     let mut edges: Vec<Vec<(u64, i32)>> = vec![Vec::new(); 2];
     for inv in w.arrivals {
         let f = inv.function as usize;

@@ -35,8 +35,16 @@ arrivals = {{ kind = "poisson", rate = "1/s" }}
 fn provisioned_instances_keep_a_function_warm() {
     let without = parse_str(&scenario(0), "p.toml").unwrap().base;
     let with = parse_str(&scenario(3), "p.toml").unwrap().base;
-    let r0 = sim::run_checked(&coldsim::run::RunSpec::new(&without, std::path::Path::new(".")).unwrap(), 0).unwrap();
-    let r3 = sim::run_checked(&coldsim::run::RunSpec::new(&with, std::path::Path::new(".")).unwrap(), 0).unwrap();
+    let r0 = sim::run_checked(
+        &coldsim::run::RunSpec::new(&without, std::path::Path::new(".")).unwrap(),
+        0,
+    )
+    .unwrap();
+    let r3 = sim::run_checked(
+        &coldsim::run::RunSpec::new(&with, std::path::Path::new(".")).unwrap(),
+        0,
+    )
+    .unwrap();
     let (c0, c3) = (&r0.metrics.counters, &r3.metrics.counters);
     assert_eq!(c0.arrivals, c3.arrivals, "same workload");
     // A 1 s keep-alive at 1 call/s: P(cold) = exp(-1 * 1.1) ≈ 0.33.
@@ -74,7 +82,11 @@ exec = { dist = "constant", value = "10ms" }
 arrivals = { kind = "poisson", rate = "1/min" }
 "#;
     let s = parse_str(text, "s.toml").unwrap().base;
-    let r = sim::run_checked(&coldsim::run::RunSpec::new(&s, std::path::Path::new(".")).unwrap(), 0).unwrap();
+    let r = sim::run_checked(
+        &coldsim::run::RunSpec::new(&s, std::path::Path::new(".")).unwrap(),
+        0,
+    )
+    .unwrap();
     assert_eq!(r.metrics.counters.cold, 0);
     assert_eq!(r.metrics.counters.prewarm_started, 2);
 }

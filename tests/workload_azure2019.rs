@@ -4,10 +4,10 @@
 use std::path::Path;
 
 use coldsim::engine::Streams;
+use coldsim::model::Invocation;
 use coldsim::scenario::parse_str;
 use coldsim::sim;
 use coldsim::workload::{self, Context};
-use coldsim::model::{Invocation};
 
 const H1: &str = "HashOwner,HashApp,HashFunction,Trigger";
 const DUR_HEADER: &str = "HashOwner,HashApp,HashFunction,Average,Count,Minimum,Maximum,percentile_Average_0,percentile_Average_1,percentile_Average_25,percentile_Average_50,percentile_Average_75,percentile_Average_99,percentile_Average_100";
@@ -150,7 +150,13 @@ fn open(
         base_dir: dir.to_path_buf(),
         skip_bad_rows: false,
     };
-    let mut w = workload::open(&coldsim::run::RunSpec::new(&sf.base, std::path::Path::new(".")).unwrap().workload, &ctx, &Streams::new(seed, 0))?;
+    let mut w = workload::open(
+        &coldsim::run::RunSpec::new(&sf.base, std::path::Path::new("."))
+            .unwrap()
+            .workload,
+        &ctx,
+        &Streams::new(seed, 0),
+    )?;
     let invs: Vec<Invocation> = w.arrivals.by_ref().collect();
     if let Some(e) = w.arrivals.take_error() {
         return Err(e);
@@ -321,7 +327,14 @@ fn bad_rows_name_file_line_and_column() {
         base_dir: dir.path().to_path_buf(),
         skip_bad_rows: true,
     };
-    let r = sim::run_with(&coldsim::run::RunSpec::new(&sf.base, std::path::Path::new(".")).unwrap(), 0, &ctx, &mut |_| {}, None).unwrap();
+    let r = sim::run_with(
+        &coldsim::run::RunSpec::new(&sf.base, std::path::Path::new(".")).unwrap(),
+        0,
+        &ctx,
+        &mut |_| {},
+        None,
+    )
+    .unwrap();
     // The bad row, and then f2's durations row, whose function is now
     // unknown.
     assert_eq!(r.workload.skipped_rows, 2);
@@ -395,7 +408,14 @@ fn shared_sample_replays_every_invocation() {
         base_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"),
         skip_bad_rows: false,
     };
-    let w = workload::open(&coldsim::run::RunSpec::new(&sf.base, std::path::Path::new(".")).unwrap().workload, &ctx, &Streams::new(1, 0)).unwrap();
+    let w = workload::open(
+        &coldsim::run::RunSpec::new(&sf.base, std::path::Path::new("."))
+            .unwrap()
+            .workload,
+        &ctx,
+        &Streams::new(1, 0),
+    )
+    .unwrap();
     assert_eq!(w.table.functions.len(), 400);
     assert_eq!(w.table.apps.len(), 380);
     let n = w.arrivals.count();

@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use coldsim::engine::Streams;
+use coldsim::model::{FunctionTable, Invocation};
 use coldsim::report::{Cell, summary_row};
-use coldsim::scenario::{Scenario, parse_str};
 use coldsim::run::RunResult;
+use coldsim::scenario::{Scenario, parse_str};
 use coldsim::sim;
 use coldsim::time::{SimDuration, SimTime};
 use coldsim::workload::{self, Arrivals, Context, TraceReader, azure2021};
-use coldsim::model::{FunctionTable, Invocation};
 use tempfile::TempDir;
 
 const HEADER: &str = "app,func,end_timestamp,duration\n";
@@ -70,7 +70,13 @@ impl Case {
     }
 
     fn run(&self, skip: bool) -> coldsim::Result<RunResult> {
-        sim::run_with(&coldsim::run::RunSpec::new(&self.scenario, std::path::Path::new(".")).unwrap(), 0, &self.ctx(skip), &mut |_| {}, None)
+        sim::run_with(
+            &coldsim::run::RunSpec::new(&self.scenario, std::path::Path::new(".")).unwrap(),
+            0,
+            &self.ctx(skip),
+            &mut |_| {},
+            None,
+        )
     }
 }
 
@@ -78,7 +84,13 @@ fn open_reader(
     s: &Scenario,
     ctx: &Context,
 ) -> coldsim::Result<(FunctionTable, Box<azure2021::Reader>)> {
-    let w = workload::open(&coldsim::run::RunSpec::new(s, std::path::Path::new(".")).unwrap().workload, ctx, &Streams::new(s.seed, 0))?;
+    let w = workload::open(
+        &coldsim::run::RunSpec::new(s, std::path::Path::new("."))
+            .unwrap()
+            .workload,
+        ctx,
+        &Streams::new(s.seed, 0),
+    )?;
     match w.arrivals {
         Arrivals::Azure2021(r) => Ok((w.table, r)),
         _ => panic!("not an azure2021 reader"),
@@ -459,7 +471,14 @@ fn the_real_excerpt_replays_every_row() {
     let stats = r.stats();
     assert_eq!(stats.files[0].sha256, sha256_hex(text.as_bytes()));
     // A full run replays all of them.
-    let run = sim::run_with(&coldsim::run::RunSpec::new(&s, std::path::Path::new(".")).unwrap(), 0, &ctx, &mut |_| {}, None).unwrap();
+    let run = sim::run_with(
+        &coldsim::run::RunSpec::new(&s, std::path::Path::new(".")).unwrap(),
+        0,
+        &ctx,
+        &mut |_| {},
+        None,
+    )
+    .unwrap();
     assert_eq!(run.metrics.counters.arrivals, 199);
     assert_eq!(run.metrics.counters.completed, 199);
 }

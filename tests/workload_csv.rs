@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use coldsim::engine::Streams;
+use coldsim::model::{FunctionTable, Invocation};
 use coldsim::report::{Cell, summary_row};
-use coldsim::scenario::{Scenario, parse_str};
 use coldsim::run::RunResult;
+use coldsim::scenario::{Scenario, parse_str};
 use coldsim::sim;
 use coldsim::time::{SimDuration, SimTime};
 use coldsim::workload::{self, Arrivals, Context, TraceReader, generic_csv};
-use coldsim::model::{FunctionTable, Invocation};
 use tempfile::TempDir;
 
 /// A temp folder holding `calls.csv` and a scenario reading it.
@@ -48,7 +48,13 @@ impl Case {
 
     fn open(&self, skip: bool) -> coldsim::Result<(FunctionTable, Box<generic_csv::Reader>)> {
         let s = &self.scenario;
-        let w = workload::open(&coldsim::run::RunSpec::new(s, std::path::Path::new(".")).unwrap().workload, &self.ctx(skip), &Streams::new(s.seed, 0))?;
+        let w = workload::open(
+            &coldsim::run::RunSpec::new(s, std::path::Path::new("."))
+                .unwrap()
+                .workload,
+            &self.ctx(skip),
+            &Streams::new(s.seed, 0),
+        )?;
         match w.arrivals {
             Arrivals::Csv(r) => Ok((w.table, r)),
             _ => panic!("not a csv reader"),
@@ -68,7 +74,13 @@ impl Case {
     }
 
     fn run(&self, skip: bool) -> coldsim::Result<RunResult> {
-        sim::run_with(&coldsim::run::RunSpec::new(&self.scenario, std::path::Path::new(".")).unwrap(), 0, &self.ctx(skip), &mut |_| {}, None)
+        sim::run_with(
+            &coldsim::run::RunSpec::new(&self.scenario, std::path::Path::new(".")).unwrap(),
+            0,
+            &self.ctx(skip),
+            &mut |_| {},
+            None,
+        )
     }
 
     /// "<path>:<line>:<field>:" as errors start.
@@ -411,9 +423,22 @@ fn malformed_rows_name_file_line_and_field() {
         base_dir: dir.path().to_path_buf(),
         skip_bad_rows: skip,
     };
-    let e = err_text(workload::open(&coldsim::run::RunSpec::new(&s, std::path::Path::new(".")).unwrap().workload, &ctx(false), &Streams::new(1, 0)));
+    let e = err_text(workload::open(
+        &coldsim::run::RunSpec::new(&s, std::path::Path::new("."))
+            .unwrap()
+            .workload,
+        &ctx(false),
+        &Streams::new(1, 0),
+    ));
     assert!(e.contains("calls.csv:3:2") && e.contains("UTF-8"), "{e}");
-    let run = sim::run_with(&coldsim::run::RunSpec::new(&s, std::path::Path::new(".")).unwrap(), 0, &ctx(true), &mut |_| {}, None).unwrap();
+    let run = sim::run_with(
+        &coldsim::run::RunSpec::new(&s, std::path::Path::new(".")).unwrap(),
+        0,
+        &ctx(true),
+        &mut |_| {},
+        None,
+    )
+    .unwrap();
     assert_eq!(run.workload.skipped_rows, 1);
     assert_eq!(run.metrics.counters.arrivals, 1);
 }

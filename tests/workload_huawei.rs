@@ -6,10 +6,10 @@ use std::path::Path;
 
 use coldsim::Error;
 use coldsim::engine::Streams;
+use coldsim::model::{FunctionTable, Invocation};
 use coldsim::scenario::{Scenario, parse_str};
 use coldsim::sim;
 use coldsim::workload::{self, Arrivals, Context, WorkloadStats};
-use coldsim::model::{FunctionTable, Invocation};
 use tempfile::TempDir;
 
 const MIN_NS: u64 = 60_000_000_000;
@@ -63,7 +63,13 @@ struct Replay {
 /// Opens the workload and drains it; an error from opening or streaming.
 fn replay(s: &Scenario, dir: &Path, skip_bad_rows: bool) -> Result<Replay, Error> {
     let streams = Streams::new(s.seed, 0);
-    let mut w = workload::open(&coldsim::run::RunSpec::new(s, std::path::Path::new(".")).unwrap().workload, &ctx(dir, skip_bad_rows), &streams)?;
+    let mut w = workload::open(
+        &coldsim::run::RunSpec::new(s, std::path::Path::new("."))
+            .unwrap()
+            .workload,
+        &ctx(dir, skip_bad_rows),
+        &streams,
+    )?;
     let cpu = match &w.arrivals {
         Arrivals::Huawei(r) => r.cpu_millicores().to_vec(),
         _ => panic!("not the Huawei reader"),
@@ -429,7 +435,13 @@ fn a_bad_row_fails_the_run_with_exit_code_2() {
     text += "0,300,-4\n";
     write(dir.path(), "a.csv", &text);
     let s = scenario("1h", 1, &lines(&["a.csv"], "uniform"));
-    let Err(e) = sim::run_with(&coldsim::run::RunSpec::new(&s, std::path::Path::new(".")).unwrap(), 0, &ctx(dir.path(), false), &mut |_| {}, None) else {
+    let Err(e) = sim::run_with(
+        &coldsim::run::RunSpec::new(&s, std::path::Path::new(".")).unwrap(),
+        0,
+        &ctx(dir.path(), false),
+        &mut |_| {},
+        None,
+    ) else {
         panic!("the run should fail");
     };
     assert_eq!(e.exit_code(), 2);
@@ -583,7 +595,16 @@ fn replay_is_deterministic_by_seed() {
     assert_sorted(&a.invs);
     // A full run twice gives the same event stream.
     let s = scenario("1h", 11, w);
-    let run = || sim::run_with(&coldsim::run::RunSpec::new(&s, std::path::Path::new(".")).unwrap(), 0, &ctx(dir.path(), false), &mut |_| {}, None).unwrap();
+    let run = || {
+        sim::run_with(
+            &coldsim::run::RunSpec::new(&s, std::path::Path::new(".")).unwrap(),
+            0,
+            &ctx(dir.path(), false),
+            &mut |_| {},
+            None,
+        )
+        .unwrap()
+    };
     assert_eq!(run().fingerprint, run().fingerprint);
 }
 
@@ -597,7 +618,14 @@ fn a_full_run_replays_every_request() {
     );
     write(dir.path(), "r2.csv", &(header(&[F3]) + "0,120,6\n0,180,\n"));
     let s = scenario("20m", 3, &lines(&["r1.csv", "r2.csv"], "uniform"));
-    let r = sim::run_with(&coldsim::run::RunSpec::new(&s, std::path::Path::new(".")).unwrap(), 0, &ctx(dir.path(), false), &mut |_| {}, None).unwrap();
+    let r = sim::run_with(
+        &coldsim::run::RunSpec::new(&s, std::path::Path::new(".")).unwrap(),
+        0,
+        &ctx(dir.path(), false),
+        &mut |_| {},
+        None,
+    )
+    .unwrap();
     assert_eq!(r.metrics.counters.arrivals, 10 + 4 + 3 + 7 + 7 + 6);
     assert_eq!(
         r.metrics.counters.completed + r.metrics.counters.rejected(),

@@ -14,14 +14,14 @@
 
 use std::path::Path;
 
-use coldsim::engine::Streams;
 use coldsim::dist::ln_gamma;
+use coldsim::engine::Streams;
+use coldsim::model::Invocation;
 use coldsim::run::RunSpec;
 use coldsim::scenario::{Scenario, parse_str};
 use coldsim::workload::ArrivalsCfg;
 use coldsim::workload::process::Process;
 use coldsim::workload::{Context, open};
-use coldsim::model::{Invocation};
 
 /// The seed of every test here; `COLDSIM_TEST_SEED=N` replaces it (to
 /// reproduce a failure, or to check that the z-scores printed under

@@ -31,8 +31,6 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-
-
 use super::{
     ExecError, ExecEvent, Executor, ExecutorConfig, InstanceId, JobId, Request, StartKind,
     WorkerSpec,

@@ -40,14 +40,14 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use super::calibrate;
-use crate::calibration::{LoadedProfile, Machine};
 use super::driver::{self, DriverOptions, DriverStats, RealRun, Work};
+use crate::calibration::{LoadedProfile, Machine};
 use crate::error::Result;
 use crate::metrics::{Metrics, Span};
 use crate::report::manifest::{self, ProfileRecord};
 use crate::report::{self, Staging};
-use crate::scenario;
 use crate::run::{RunResult, RunSpec};
+use crate::scenario;
 use crate::sim;
 use crate::workload::Context;
 

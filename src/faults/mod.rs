@@ -17,9 +17,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::dist::{Dist, Sampler};
 use crate::engine::{RngStream, Streams};
 use crate::platform::{Event, HostState};
-use crate::dist::{Dist, Sampler};
 use crate::time::{SimDuration, SimTime};
 
 /// Which hosts a fault applies to: `count` hosts from `first` (default:

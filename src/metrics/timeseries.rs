@@ -38,7 +38,6 @@ impl ReportCfg {
     }
 }
 
-
 /// The running totals at one boundary.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Mark {

@@ -52,9 +52,9 @@ use crate::error::{Error, Result};
 use crate::metrics::Metrics;
 use crate::report::manifest;
 use crate::report::{self, Cell, Row, Staging};
+use crate::run::{RunResult, RunSpec};
 use crate::scenario::sweep::{self as grid, SweepSpec};
 use crate::scenario::{Scenario, ScenarioFile};
-use crate::run::{RunResult, RunSpec};
 use crate::sim;
 use crate::time::SimTime;
 use crate::workload::Context;
@@ -309,12 +309,12 @@ impl Planner<'_> {
                 let res = RunSpec::new(s, &ctx.base_dir)
                     .and_then(|spec| sim::run_with(&spec, *r, ctx, &mut |_| {}, None))
                     .map_err(|e| match e {
-                    Error::Input { origin: o, msg } => Error::Input {
-                        origin: format!("{origin}: {o}"),
-                        msg,
-                    },
-                    other => other,
-                })?;
+                        Error::Input { origin: o, msg } => Error::Input {
+                            origin: format!("{origin}: {o}"),
+                            msg,
+                        },
+                        other => other,
+                    })?;
                 Ok((*v, report::summary_row(s, *r, &res), res.events))
             })
             .collect::<Result<_>>()?;

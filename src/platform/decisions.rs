@@ -104,4 +104,3 @@ pub trait Eviction: Send {
     /// An instance of that priority was evicted for memory.
     fn on_evict(&mut self, _priority: f64) {}
 }
-

@@ -69,9 +69,9 @@ pub(crate) mod testkit;
 
 use std::collections::VecDeque;
 
-pub use decisions::{Eviction, IdleInstance, KeepAlive, KeepDecision, Placement, SnapshotCache};
-use crate::time::{SimDuration, SimTime};
 use crate::model::Invocation;
+use crate::time::{SimDuration, SimTime};
+pub use decisions::{Eviction, IdleInstance, KeepAlive, KeepDecision, Placement, SnapshotCache};
 use hosts::Hosts;
 pub use snapshots::{SnapshotConfig, SnapshotCreate, Snapshots, StartKind};
 

@@ -23,8 +23,8 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 use crate::metrics::{Metrics, Span};
 use crate::platform::KillReason;
-use crate::scenario::Scenario;
 use crate::run::RunResult;
+use crate::scenario::Scenario;
 
 /// A CSV cell.
 #[derive(Clone, Debug, PartialEq)]

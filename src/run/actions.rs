@@ -33,7 +33,14 @@ pub trait Performer {
     fn start(&mut self, now: SimTime, start: Start);
     /// Run `job` (an invocation of `function`) for `exec` on `instance`;
     /// hand back [`Event::Done`] when it ends (or what killed it).
-    fn execute(&mut self, now: SimTime, instance: InstanceId, job: u32, function: u32, exec: SimDuration);
+    fn execute(
+        &mut self,
+        now: SimTime,
+        instance: InstanceId,
+        job: u32,
+        function: u32,
+        exec: SimDuration,
+    );
     /// Hand back `event` at `at` (a timer).
     fn arm(&mut self, at: SimTime, event: Event);
     /// `instance` is gone (evicted or killed): its process, if any, must

@@ -161,7 +161,6 @@ pub struct FunctionCfg {
     pub arrivals: ArrivalsCfg,
 }
 
-
 impl Scenario {
     /// Fills every default that depends on other keys, so that the value
     /// printed by `coldsim check` is the one a run uses.

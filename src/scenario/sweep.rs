@@ -281,7 +281,8 @@ pub fn expand(resolved: &Scenario, origin: &str, spec: &SweepSpec) -> Result<Vec
         let table = apply(&base, &values).map_err(|m| Error::input(&point_origin, m))?;
         let mut scenario: Scenario = serde_path_to_error::deserialize(Value::Table(table))
             .map_err(|e| {
-                let (path, msg) = crate::cfg::split_nested(&e.path().to_string(), e.inner().message());
+                let (path, msg) =
+                    crate::cfg::split_nested(&e.path().to_string(), e.inner().message());
                 Error::input(format!("{point_origin}: {path}"), msg)
             })?;
         scenario.resolve();

@@ -103,7 +103,9 @@ impl Validate for Scenario {
         let host_mb = s.hosts.memory_mb.0;
         let mut app_names = BTreeSet::new();
         for (i, a) in s.apps.iter().enumerate() {
-            c.at(&format!("apps[{i}]"), |c| check_app(a, host_mb, &mut app_names, c));
+            c.at(&format!("apps[{i}]"), |c| {
+                check_app(a, host_mb, &mut app_names, c)
+            });
         }
         c.nested("workload", &s.workload);
         let own_functions = s.workload.is_functions();

@@ -27,14 +27,14 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use rayon::prelude::*;
 
-use crate::error::{Error, Result};
 use crate::calibration::LoadedProfile;
+use crate::error::{Error, Result};
 use crate::report::manifest::{self, Manifest, ProfileRecord};
 use crate::report::progress::Bar;
 use crate::report::{self, Cell, Row, Staging};
+use crate::run::RunSpec;
 use crate::scenario::sweep::value_text;
 use crate::scenario::{ScenarioFile, SweepPoint};
-use crate::run::RunSpec;
 use crate::sim;
 use crate::workload::{Context, WorkloadStats};
 

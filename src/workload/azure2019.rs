@@ -45,11 +45,11 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::trace::{Spread, TraceInput, fields, parse_count, parse_f64};
-use crate::model::{AppInfo, FnInfo, FunctionTable, Invocation};
 use super::{Context, TraceReader, WorkloadStats};
+use crate::dist::{Dist, Sampler};
 use crate::engine::{RngStream, Streams};
 use crate::error::{Error, Result};
-use crate::dist::{Dist, Sampler};
+use crate::model::{AppInfo, FnInfo, FunctionTable, Invocation};
 use crate::time::{SimDuration, SimTime};
 
 const MINUTES_PER_DAY: usize = 1440;
@@ -689,7 +689,7 @@ pub fn open(
             None => {
                 let a = table.apps.len() as u32;
                 table.apps.push(AppInfo {
-                min_instances: 0,
+                    min_instances: 0,
                     name: c.app.clone(),
                     memory_mb: memory.get(&akey).copied().unwrap_or(cfg.fill_memory_mb),
                     init: cfg.init.clone(),

@@ -73,11 +73,11 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::trace::{Release, SortedStream, TraceInput, fields, parse_f64};
-use crate::model::{AppInfo, FnInfo, FunctionTable, Invocation};
 use super::{Context, TraceReader, WorkloadStats};
+use crate::dist::{Dist, MemDist};
 use crate::engine::Streams;
 use crate::error::{Error, Result};
-use crate::dist::{Dist, MemDist};
+use crate::model::{AppInfo, FnInfo, FunctionTable, Invocation};
 use crate::time::{MemoryMb, SimDuration, SimTime};
 
 const HEADER: &str = "app,func,end_timestamp,duration";
@@ -304,7 +304,7 @@ pub fn open(
                 let a = table.apps.len() as u32;
                 let mut rng = streams.named("memory", app_name);
                 table.apps.push(AppInfo {
-                min_instances: 0,
+                    min_instances: 0,
                     name: app_name.to_string(),
                     memory_mb: cfg.memory.sample(&mut rng).min(max_mb),
                     init: cfg.init.clone(),

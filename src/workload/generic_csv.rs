@@ -81,11 +81,11 @@ use csv::StringRecord;
 use serde::{Deserialize, Serialize};
 
 use super::trace::{Hashing, Release, SortedStream, TraceInput, parse_count, parse_f64};
-use crate::model::{AppInfo, FnInfo, FunctionTable, Invocation};
 use super::{Context, TraceReader, WorkloadStats};
+use crate::dist::{Dist, MemDist, Sampler};
 use crate::engine::{RngStream, Streams};
 use crate::error::{Error, Result};
-use crate::dist::{Dist, MemDist, Sampler};
+use crate::model::{AppInfo, FnInfo, FunctionTable, Invocation};
 use crate::time::{SimDuration, SimTime};
 
 /// Header names of the columns that hold each role.
@@ -581,7 +581,7 @@ pub fn open(
             continue;
         }
         let new_app = |name: &str| AppInfo {
-                min_instances: 0,
+            min_instances: 0,
             name: name.to_string(),
             memory_mb: 0,
             init: cfg.init.clone(),

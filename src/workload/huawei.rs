@@ -86,11 +86,11 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::trace::{Spread, TraceInput, fields, parse_count, parse_f64};
-use crate::model::{AppInfo, FnInfo, FunctionTable, Invocation};
 use super::{Context, TraceReader, WorkloadStats};
+use crate::dist::{Dist, Sampler};
 use crate::engine::{RngStream, Streams};
 use crate::error::{Error, Result};
-use crate::dist::{Dist, Sampler};
+use crate::model::{AppInfo, FnInfo, FunctionTable, Invocation};
 use crate::time::SimTime;
 
 const SECONDS_PER_DAY: u64 = 86_400;
@@ -610,7 +610,7 @@ pub fn open(
             max_concurrency: None,
         });
         table.apps.push(AppInfo {
-                min_instances: 0,
+            min_instances: 0,
             name: c.id.clone(),
             memory_mb: c.pool.memory_mb,
             init: cfg.init.clone(),

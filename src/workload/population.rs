@@ -37,14 +37,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ArrivalsCfg;
+use super::Context;
 use super::process::Process;
 use super::synthetic::FnSource;
-use crate::model::{AppInfo, FnInfo, FunctionTable};
-use super::Context;
+use crate::dist::{Dist, MemDist, Sampler};
 use crate::engine::Streams;
 use crate::error::{Error, Result};
-use crate::dist::{Dist, MemDist, Sampler};
-use super::ArrivalsCfg;
+use crate::model::{AppInfo, FnInfo, FunctionTable};
 use crate::time::{Rate, SimDuration, SimTime};
 
 /// `[workload] kind = "population"`.
@@ -211,7 +211,7 @@ pub fn build(
             max_concurrency: None,
         });
         table.apps.push(AppInfo {
-                min_instances: 0,
+            min_instances: 0,
             name,
             memory_mb,
             init: cfg.init.clone(),

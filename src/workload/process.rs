@@ -30,10 +30,10 @@
 
 use std::sync::Arc;
 
-use crate::engine::RngStream;
-use crate::error::{Error, Result};
 use super::ArrivalsCfg;
 use crate::dist::Sampler;
+use crate::engine::RngStream;
+use crate::error::{Error, Result};
 use crate::time::{SimDuration, SimTime};
 
 use super::trace::{TraceInput, fields, parse_f64};

@@ -11,10 +11,10 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use crate::engine::{RngStream, Streams};
-use crate::error::{Error, Result};
 use super::ArrivalsCfg;
 use crate::dist::{Dist, Sampler};
+use crate::engine::{RngStream, Streams};
+use crate::error::{Error, Result};
 use crate::time::SimTime;
 
 use super::process::Process;

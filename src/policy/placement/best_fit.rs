@@ -10,8 +10,8 @@
 
 use super::Ctx;
 use crate::platform::decisions::Placement;
-use crate::policy::Build;
 use crate::platform::hosts::Hosts;
+use crate::policy::Build;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct BestFit;

@@ -55,10 +55,10 @@ use serde::{Deserialize, Serialize};
 
 use super::Ctx;
 use crate::cfg::{Check, Validate};
-use crate::platform::decisions::Placement;
-use crate::policy::Build;
 use crate::engine::rng::mix64;
+use crate::platform::decisions::Placement;
 use crate::platform::hosts::Hosts;
+use crate::policy::Build;
 
 /// The default load slack: a cap of 125% of the average load.
 pub const DEFAULT_EPSILON: f64 = 0.25;

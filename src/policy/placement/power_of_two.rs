@@ -17,11 +17,11 @@
 //! `("placement", "power-of-two")` of the run.
 
 use super::Ctx;
-use crate::platform::decisions::Placement;
-use crate::policy::Build;
 use super::worst_fit::worst_fit;
 use crate::engine::RngStream;
+use crate::platform::decisions::Placement;
 use crate::platform::hosts::Hosts;
+use crate::policy::Build;
 
 #[derive(Clone, Debug)]
 pub struct PowerOfTwo {
@@ -74,7 +74,9 @@ crate::policy::no_keys!(
 
 impl Build<Ctx<'_>, dyn Placement> for Config {
     fn build(&self, ctx: &Ctx<'_>) -> Box<dyn Placement> {
-        Box::new(PowerOfTwo::new(ctx.streams.named("placement", "power-of-two")))
+        Box::new(PowerOfTwo::new(
+            ctx.streams.named("placement", "power-of-two"),
+        ))
     }
 }
 

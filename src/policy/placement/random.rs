@@ -35,8 +35,8 @@ use super::Ctx;
 use crate::cfg::{Check, Validate};
 use crate::engine::RngStream;
 use crate::platform::decisions::Placement;
-use crate::policy::Build;
 use crate::platform::hosts::Hosts;
+use crate::policy::Build;
 
 /// The default number of uniform draws before the fallback.
 pub const DEFAULT_TRIES: u32 = 8;

@@ -113,10 +113,10 @@ impl Placement for SnapshotLocality {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platform::SnapshotCreate;
     use crate::platform::snapshots::{SnapshotConfig, StartKind};
     use crate::policy::placement::first_fit::FirstFit;
     use crate::policy::snapshot_cache::lru::SnapshotLru;
-    use crate::platform::SnapshotCreate;
 
     #[test]
     fn prefers_the_emptiest_host_caching_the_snapshot() {

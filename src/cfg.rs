@@ -276,7 +276,11 @@ where
         let msg = match raw.strip_prefix("unknown variant `") {
             Some(rest) if p == tag => {
                 let expected = rest.split_once("`, ").map_or("", |(_, x)| x);
-                format!("unknown {what} {tag} `{variant}`, {expected}")
+                if tag == "kind" {
+                    format!("unknown {what} kind `{variant}`, {expected}")
+                } else {
+                    format!("unknown {what} `{variant}`, {expected}")
+                }
             }
             _ => raw.to_string(),
         };

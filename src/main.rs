@@ -391,7 +391,7 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
             force,
             work,
         }) => {
-            use coldsim::executor::compare;
+            use coldsim::compare;
             use coldsim::executor::driver::Work;
             let opts = compare::CompareOptions {
                 scenario,

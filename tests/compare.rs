@@ -40,8 +40,8 @@ use std::path::Path;
 use std::process::Command;
 
 use coldsim::calibration::{CalibrationProfile, Dispatch, Machine, Point, SCHEMA, StartCost};
+use coldsim::compare::{self, CompareOptions, MetricRow};
 use coldsim::executor::calibrate;
-use coldsim::executor::compare::{self, CompareOptions, MetricRow};
 use coldsim::executor::driver::Work;
 use coldsim::workload::Context;
 

@@ -1,6 +1,6 @@
 //! The scenario parser never panics: random text and random mutations of a
 //! valid scenario only ever give Ok or an error, and every error is one line
-//! that names the file. What parses prints back (`coldsim check`) as TOML
+//! per mistake, each naming the file. What parses prints back (`coldsim check`) as TOML
 //! that parses to the same scenario.
 
 use coldsim::scenario::{DEFAULT_SCENARIO, parse_str, to_toml};
@@ -16,13 +16,18 @@ fn check(text: &str) -> Result<(), TestCaseError> {
             prop_assert_eq!(again.base, sf.base);
         }
         Err(e) => {
+            // One line per mistake (independent mistakes are all reported),
+            // each naming the file.
             let msg = e.to_string();
-            prop_assert!(
-                msg.starts_with("fuzz.toml"),
-                "error does not name the file: {}",
-                msg
-            );
-            prop_assert!(!msg.contains('\n'), "error is not one line: {}", msg);
+            prop_assert!(!msg.is_empty() && !msg.ends_with('\n'), "{:?}", msg);
+            for line in msg.lines() {
+                prop_assert!(
+                    line.starts_with("fuzz.toml"),
+                    "error line does not name the file: {}",
+                    line
+                );
+                prop_assert!(!line.contains('\r'), "error line has a CR: {:?}", line);
+            }
         }
     }
     Ok(())

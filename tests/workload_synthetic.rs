@@ -709,7 +709,7 @@ fn bad_arrival_keys_are_named() {
         ),
         (
             r#"{ kind = "renewal", gap = { dist = "pareto", shape = 1.0 } }"#,
-            "functions[0].arrivals.gap.dist: unknown variant `pareto`",
+            "functions[0].arrivals.gap.dist: unknown distribution `pareto`",
         ),
         (
             r#"{ kind = "mmpp", rates = ["1/s", 3], mean_sojourn = ["1s", "1s"] }"#,
@@ -781,7 +781,7 @@ fn bad_arrival_keys_are_named() {
         ),
         (
             r#"{ kind = "sinusoid", rate = "1/s" }"#,
-            "functions[0].arrivals.kind: unknown variant `sinusoid`",
+            "functions[0].arrivals.kind: unknown arrivals kind `sinusoid`",
         ),
     ];
     for (arrivals, want) in cases {

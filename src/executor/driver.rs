@@ -1,14 +1,17 @@
 //! The real driver: a scenario run on the real executor in wall-clock time,
 //! decided by the same sans-IO platform core as the simulator.
 //!
-//! # One core, two drivers
+//! # One core, two performers
 //!
 //! [`run`] builds the platform exactly as the simulator does
-//! ([`sim::build_platform`]: same placement, keep-alive, eviction and
-//! snapshot policies, same hosts) and opens the same workload with the same
-//! random streams ([`workload::open`]), so it sees the same invocations
-//! with the same execution times. What differs is who performs the
-//! [`Action`]s and what `now` is:
+//! ([`RunSpec::build_platform`]: same placement, keep-alive, eviction and
+//! snapshot policies, same hosts), drives it through the same [`Core`] (the
+//! one action loop, which also records the metrics, runs the fault
+//! injector and draws retry delays) and opens the same workload with the
+//! same random streams ([`workload::open`]), so it sees the same
+//! invocations with the same execution times. What differs is who performs
+//! the core's actions (this module's [`Performer`]: worker processes and a
+//! local timer queue) and what `now` is:
 //!
 //! * `now` is the wall time elapsed since the run began, in nanoseconds,
 //!   as a [`SimTime`]. An invocation that arrives at simulated time `t` is
@@ -22,8 +25,7 @@
 //!   a channel while the driver handles others, typically for microseconds).
 //!   Whatever is due is handed over in the order it happened: an executor
 //!   event, a timer or an arrival, the earliest first.
-//! * Timers ([`Action::ArmKeepAlive`], [`Action::ArmQueueTimeout`],
-//!   [`Action::ArmPrewarm`], [`Action::ArmLifetime`], and retries after
+//! * Timers (keep-alive, queue timeout, pre-warm, lifetime, and retries after
 //!   their delay) go to a local [`Engine`] queue and are fired when their
 //!   time has elapsed, before an arrival due at the same time (the
 //!   simulator's tie rule). A retry's delay is drawn in `[0, cap]` from the
@@ -56,17 +58,17 @@
 //!   template on the same machine, and there is no store to fetch from.
 //!   [`check_supported`] refuses scenarios that can produce one
 //!   (`snapshots.remote = true`).
-//! * **Warm start**: [`Action::Execute`] on an idle worker is
+//! * **Warm start**: an execution on an idle worker is
 //!   [`Executor::invoke`] with the execution time the platform gives
 //!   (restore slow-down included): CPU-bound work over the state
 //!   ([`Request::cpu`]), or a sleep ([`Request::io`]) with [`Work::Io`].
 //!   An app serving more than one invocation at once has no counterpart
 //!   (a worker serves one at a time) and is refused.
 //!
-//! [`Action::Evicted`] and [`Action::Killed`] kill the instance's worker
-//! (unless it is already dead). Outcomes ([`Action::Completed`],
-//! [`Action::Rejected`], [`Action::Failed`], ...) go into the same
-//! [`Metrics`] as the simulator's ([`sim::new_metrics`]), so a real run
+//! An instance evicted or killed by the core has its worker killed
+//! (unless it is already dead). Outcomes (completions, rejections,
+//! failures, ...) go into the same metrics as the simulator's
+//! ([`RunSpec::new_metrics`]), so a real run
 //! yields a [`RunResult`] with the simulator's summary columns.
 //!
 //! # Failures

@@ -90,11 +90,10 @@
 //! # Drivers
 //!
 //! [`driver`] runs a scenario on this layer with the simulator's platform
-//! core in wall-clock time; [`compare`] puts such a run beside the
+//! core in wall-clock time; `crate::compare` puts such a run beside the
 //! simulator's, priced by a [`calibrate`] profile (`coldsim compare`).
 
 pub mod calibrate;
-pub mod compare;
 pub mod driver;
 mod instance;
 pub mod proto;

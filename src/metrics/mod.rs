@@ -40,7 +40,7 @@ fn histogram(sigfig: u8) -> Histogram<u64> {
 /// One span's histogram and exact sum.
 ///
 /// Zeros (the queueing and start delay of most warm invocations) are
-/// counted apart and added to the histogram by [`Span::seal`], which the
+/// counted apart and added to the histogram when the span is sealed, which the
 /// simulator calls once at the end of a run: the histogram is then the same
 /// as if each zero had been recorded, at a fraction of the cost.
 #[derive(Clone, Debug)]
@@ -128,7 +128,7 @@ impl Span {
 /// Most invocations are warm and never wait: their queueing and start
 /// delays are zero and their latency equals their execution time. Those are
 /// recorded once, in `direct`, and added to `exec` and `latency` by
-/// [`Spans::seal`]; the sealed histograms are exactly those of recording each
+/// sealing; the sealed histograms are exactly those of recording each
 /// span of each invocation.
 #[derive(Clone, Debug)]
 #[repr(C)] // `direct`, the hot field, first: next to the counts.

@@ -2045,7 +2045,7 @@ impl Platform {
     /// only idle instances by relocating those (fullest targets first:
     /// best-fit), and powers empty hosts off, keeping `min_on` on. Hosts
     /// are powered on again when an instance finds no room
-    /// ([`Platform::power_on_for`]).
+    /// (`Platform::power_on_for`).
     pub fn consolidate(&mut self, now: SimTime, out: &mut Vec<Action>) {
         let Some(c) = self.cfg.consolidation else {
             return;

@@ -20,6 +20,7 @@
 //! into one scenario per point of its grid (see [`sweep`]).
 
 pub mod apps;
+pub mod builder;
 pub mod sections;
 pub mod state;
 pub mod sweep;
@@ -28,6 +29,7 @@ mod validate;
 use serde::{Deserialize, Serialize};
 
 pub use apps::{AppCfg, FunctionCfg, RetryCfg};
+pub use builder::ScenarioBuilder;
 pub use sections::{Hosts, QueueCfg};
 pub use state::{LimitsCfg, SnapshotsCfg, StateCfg};
 pub use sweep::{SweepPoint, SweepSpec};

@@ -25,3 +25,13 @@ crate::decision! {
     /// A pre-warmer driven by each app's recent arrival rate.
     "predictive" => Predictive(predictive::Config);
 }
+
+impl KeepAliveCfg {
+    /// A fixed keep-alive of `ttl` after the end of every execution.
+    pub fn fixed(ttl: crate::time::SimDuration) -> KeepAliveCfg {
+        KeepAliveCfg::Fixed(fixed_ttl::Config {
+            ttl,
+            reset: fixed_ttl::TtlReset::EveryCompletion,
+        })
+    }
+}

@@ -39,10 +39,10 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use super::calibrate;
-use super::driver::{self, DriverOptions, DriverStats, RealRun, Work};
 use crate::calibration::{LoadedProfile, Machine};
 use crate::error::Result;
+use crate::executor::calibrate;
+use crate::executor::driver::{self, DriverOptions, DriverStats, RealRun, Work};
 use crate::metrics::{Metrics, Span};
 use crate::report::manifest::{self, ProfileRecord};
 use crate::report::{self, Staging};

@@ -322,7 +322,12 @@ fn snapshot(root: &Path) -> std::io::Result<Snapshot> {
         rel: &Path,
         out: &mut Vec<(PathBuf, u32, u64, u64, u64, i64, i64)>,
     ) -> std::io::Result<()> {
-        let p = root.join(rel);
+        // (`root.join("")` would add a trailing slash.)
+        let p = if rel.as_os_str().is_empty() {
+            root.to_path_buf()
+        } else {
+            root.join(rel)
+        };
         let m = fs::symlink_metadata(&p)?;
         out.push((
             rel.to_path_buf(),

@@ -491,10 +491,39 @@ fn unregister(reg: &mut Vec<PathBuf>, p: &Path) {
     reg.retain(|q| q != p);
 }
 
+/// Deletes a folder coldsim wrote, its marker last: a deletion cut short
+/// by a kill leaves a folder that is still recognisably coldsim's (or
+/// empty), which the next command then finishes deleting.
+fn remove_marked(dir: &Path) -> std::io::Result<()> {
+    for e in fs::read_dir(dir)? {
+        let e = e?;
+        if e.file_name() == MARKER {
+            continue;
+        }
+        if e.file_type()?.is_dir() {
+            fs::remove_dir_all(e.path())?;
+        } else {
+            fs::remove_file(e.path())?;
+        }
+    }
+    match fs::remove_file(dir.join(MARKER)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    fs::remove_dir(dir)
+}
+
+/// Marks an old folder about to be deleted (an older coldsim's may have no
+/// marker), then deletes it with [`remove_marked`].
+fn remove_old(dir: &Path) -> std::io::Result<()> {
+    let _ = fs::write(dir.join(MARKER), format!("{MARKER_LINE}, being deleted\n"));
+    remove_marked(dir)
+}
+
 fn remove_any(p: &Path) {
     match fs::symlink_metadata(p) {
         Ok(m) if m.is_dir() => {
-            let _ = fs::remove_dir_all(p);
+            let _ = remove_marked(p);
         }
         Ok(_) => {
             let _ = fs::remove_file(p);
@@ -585,7 +614,7 @@ pub fn recover(parent: &Path) -> Vec<String> {
                 // Ours: the marker is written first (a kill before it
                 // leaves an empty folder); after an exchange the old folder
                 // sits here for a moment, marked or an older coldsim's.
-                let removed = owner(&path).is_some() && fs::remove_dir_all(&path).is_ok();
+                let removed = owner(&path).is_some() && remove_marked(&path).is_ok();
                 if removed {
                     done.push(format!(
                         "removed {} (left by a killed coldsim)",
@@ -604,12 +633,13 @@ pub fn recover(parent: &Path) -> Vec<String> {
                 }
             }
             "old" if meta.is_dir() => {
-                if owner(&path).is_none() {
+                let Some(o) = owner(&path) else {
                     continue;
-                }
+                };
                 let dest = parent.join(base);
-                if fs::symlink_metadata(&dest).is_ok() {
-                    if fs::remove_dir_all(&path).is_ok() {
+                // An empty one was all but deleted.
+                if o == Owner::Empty || fs::symlink_metadata(&dest).is_ok() {
+                    if remove_marked(&path).is_ok() {
                         done.push(format!(
                             "removed {} (the folder a killed coldsim had replaced)",
                             path.display()
@@ -705,7 +735,13 @@ impl Staging {
         }
         if fs::symlink_metadata(&tmp).is_ok() {
             // Left by an earlier process with this PID.
-            fs::remove_dir_all(&tmp).map_err(cannot)?;
+            if owner(&tmp).is_none() {
+                return Err(Error::Usage(format!(
+                    "{}: is in the way and is not coldsim's; move it elsewhere",
+                    tmp.display()
+                )));
+            }
+            remove_marked(&tmp).map_err(cannot)?;
         }
         reg.push(tmp.clone());
         let made =
@@ -817,7 +853,8 @@ impl Staging {
         }
         let aside = parent.join(format!(".{name}.old-{}", std::process::id()));
         if fs::symlink_metadata(&aside).is_ok() {
-            fs::remove_dir_all(&aside).map_err(out)?;
+            // Left by an earlier process with this PID.
+            remove_old(&aside).map_err(out)?;
         }
         match rename2(&self.tmp, &dest, How::Exchange) {
             Ok(()) => {
@@ -831,7 +868,7 @@ impl Staging {
                 reg.push(old.clone());
                 drop(reg);
                 sync_dir(&parent);
-                let _ = fs::remove_dir_all(&old);
+                let _ = remove_old(&old);
                 unregister(&mut staged(), &old);
                 Ok(dest)
             }
@@ -846,7 +883,7 @@ impl Staging {
                 reg.push(aside.clone());
                 drop(reg);
                 sync_dir(&parent);
-                let _ = fs::remove_dir_all(&aside);
+                let _ = remove_old(&aside);
                 unregister(&mut staged(), &aside);
                 Ok(dest)
             }
@@ -861,7 +898,7 @@ impl Drop for Staging {
         if !self.done {
             let mut reg = staged();
             if reg.contains(&self.tmp) {
-                let _ = fs::remove_dir_all(&self.tmp);
+                let _ = remove_marked(&self.tmp);
                 unregister(&mut reg, &self.tmp);
             }
         }

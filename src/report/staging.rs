@@ -684,6 +684,8 @@ impl Staging {
     pub fn new(dest: &Path, force: bool, kind: Kind, inputs: &[&Path]) -> Result<Staging> {
         check_out(dest, inputs)?;
         let shown = dest.display().to_string();
+        // Without a trailing slash, which would follow a symbolic link.
+        let dest: &Path = &dest.components().collect::<PathBuf>();
         let parent = parent_of(dest);
         recover(&parent);
         if let Ok(meta) = fs::symlink_metadata(dest) {
@@ -934,6 +936,8 @@ impl AtomicFile {
         option: &str,
     ) -> Result<AtomicFile> {
         let bad = |msg: String| Error::Usage(format!("{option} {}: {msg}", dest.display()));
+        // Without a trailing slash, which would follow a symbolic link.
+        let dest: &Path = &dest.components().collect::<PathBuf>();
         let name = match dest.components().next_back() {
             Some(Component::Normal(n)) => n.to_string_lossy().into_owned(),
             _ => return Err(bad("expected a file name".into())),

@@ -9,7 +9,7 @@
 //! Layout of a results folder:
 //!
 //! ```text
-//! OUT/manifest.json  OUT/scenario.toml
+//! OUT/manifest.json  OUT/scenario.toml  OUT/.coldsim (the marker: see report::staging)
 //! OUT/summary.csv OUT/functions.csv OUT/latency.csv       (a single run)
 //! OUT/sweep.csv  OUT/runs/p<point>-r<replicate>/{summary,functions,latency}.csv
 //! OUT/timeseries.csv (each run's, with `[report] interval`)

@@ -11,7 +11,8 @@
 //!   symbolic links, as the system does).
 //! * **Ownership.** Every folder coldsim writes holds a marker file,
 //!   [`MARKER`] (`.coldsim`), whose first line is `coldsim results folder,
-//!   version X` and whose second is `kind: run|sweep|merge|plan|compare|report`.
+//!   version X`, followed by `kind: run|sweep|merge|plan|compare|report`
+//!   and `host: NAME` (the machine that wrote it).
 //!   `--force` replaces only a folder that is provably coldsim's: one with
 //!   that marker, one written by an older coldsim (a manifest.json with
 //!   coldsim's fields, or a report folder holding only report.md,
@@ -42,8 +43,10 @@
 //!   a process that no longer runs is deleted; a `.NAME.old-PID` folder of
 //!   such a process is deleted when `NAME` exists (the swap had finished)
 //!   and renamed back to `NAME` when it does not (the kill fell between the
-//!   two renames of the fallback). Entries of running processes, and
-//!   entries that are not provably coldsim's, are left alone.
+//!   two renames of the fallback). Entries of running processes, staging
+//!   folders whose marker names another host (shards on cluster nodes may
+//!   share a folder, and a PID means nothing elsewhere), and entries that
+//!   are not provably coldsim's are left alone.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -101,13 +104,22 @@ impl Kind {
     }
 }
 
-/// The text of the marker file.
+/// The text of the marker file: the marker line, the kind, and the host
+/// that wrote the folder (so that a command on another machine sharing the
+/// folder never takes it for a stale one of its own).
 pub fn marker_text(kind: Kind) -> String {
     format!(
-        "{MARKER_LINE}, version {}\nkind: {}\n",
+        "{MARKER_LINE}, version {}\nkind: {}\nhost: {}\n",
         env!("CARGO_PKG_VERSION"),
-        kind.as_str()
+        kind.as_str(),
+        this_host()
     )
+}
+
+/// This machine's host name, as markers record it.
+fn this_host() -> &'static str {
+    static HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HOST.get_or_init(super::manifest::host_name)
 }
 
 /// Why a folder counts as coldsim's.
@@ -166,6 +178,12 @@ pub fn owner(dir: &Path) -> Option<Owner> {
 /// The kind named by `dir`'s marker: None without a marker, Some(None)
 /// for a marker of an unknown kind.
 pub fn read_marker(dir: &Path) -> Option<Option<Kind>> {
+    let text = marker_of(dir)?;
+    Some(marker_field(&text, "kind").and_then(Kind::parse))
+}
+
+/// The text of `dir`'s marker, if it has coldsim's.
+fn marker_of(dir: &Path) -> Option<String> {
     let p = dir.join(MARKER);
     if !fs::symlink_metadata(&p).ok()?.is_file() {
         return None;
@@ -177,16 +195,27 @@ pub fn read_marker(dir: &Path) -> Option<Option<Kind>> {
         .take(4096)
         .read_to_end(&mut head)
         .ok()?;
-    let text = String::from_utf8_lossy(&head);
-    let mut lines = text.lines();
-    if !lines.next()?.starts_with(MARKER_LINE) {
-        return None;
-    }
-    Some(
-        lines
-            .find_map(|l| l.strip_prefix("kind:"))
-            .and_then(|k| Kind::parse(k.trim())),
-    )
+    let text = String::from_utf8_lossy(&head).into_owned();
+    text.lines()
+        .next()?
+        .starts_with(MARKER_LINE)
+        .then_some(text)
+}
+
+/// The value of a `key: value` line of a marker.
+fn marker_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    text.lines()
+        .skip(1)
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
+        .map(str::trim)
+}
+
+/// Whether a folder left behind may be cleaned up from this machine: its
+/// marker names this host, or no host (an older coldsim's, or none).
+fn ours_here(dir: &Path) -> bool {
+    marker_of(dir)
+        .and_then(|t| marker_field(&t, "host").map(|h| h == this_host()))
+        .unwrap_or(true)
 }
 
 /// A manifest.json that parses and has coldsim's provenance fields.
@@ -516,7 +545,10 @@ fn remove_marked(dir: &Path) -> std::io::Result<()> {
 /// Marks an old folder about to be deleted (an older coldsim's may have no
 /// marker), then deletes it with [`remove_marked`].
 fn remove_old(dir: &Path) -> std::io::Result<()> {
-    let _ = fs::write(dir.join(MARKER), format!("{MARKER_LINE}, being deleted\n"));
+    let _ = fs::write(
+        dir.join(MARKER),
+        format!("{MARKER_LINE}, being deleted\nhost: {}\n", this_host()),
+    );
     remove_marked(dir)
 }
 
@@ -609,6 +641,13 @@ pub fn recover(parent: &Path) -> Vec<String> {
         let Ok(meta) = fs::symlink_metadata(&path) else {
             continue;
         };
+        // A PID is only meaningful on the machine that staged the folder
+        // (shards on several nodes may share a folder). An old folder set
+        // aside may be finished from anywhere: deleted once the new one is
+        // in place, moved back when it is not.
+        if what == "partial" && meta.is_dir() && !ours_here(&path) {
+            continue;
+        }
         match what {
             "partial" if meta.is_dir() => {
                 // Ours: the marker is written first (a kill before it
@@ -1117,6 +1156,18 @@ mod tests {
         fs::write(p.join(format!(".e.tmp-{pid}")), "user text").unwrap();
         // PID 1 always runs.
         marked(&p.join(".f.partial-1"), Kind::Run, "");
+        // Staged on another machine sharing the folder: its PID means
+        // nothing here.
+        let far = p.join(format!(".g.partial-{pid}"));
+        fs::create_dir(&far).unwrap();
+        fs::write(
+            far.join(MARKER),
+            format!(
+                "{MARKER_LINE}, version 0.1.0\nkind: run\nhost: elsewhere-{}\n",
+                this_host()
+            ),
+        )
+        .unwrap();
         let done = recover(p);
         assert_eq!(done.len(), 4, "{done:?}");
         assert_eq!(
@@ -1138,6 +1189,7 @@ mod tests {
                 ".d.partial-".to_string() + &pid.to_string(),
                 format!(".e.tmp-{pid}"),
                 ".f.partial-1".into(),
+                format!(".g.partial-{pid}"),
                 "a".into(),
                 "b".into()
             ]

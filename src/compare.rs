@@ -35,7 +35,7 @@
 //! ```
 
 use std::path::PathBuf;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use serde::Serialize;
 
@@ -44,8 +44,8 @@ use crate::error::Result;
 use crate::executor::calibrate;
 use crate::executor::driver::{self, DriverOptions, DriverStats, RealRun, Work};
 use crate::metrics::{Metrics, Span};
-use crate::report::manifest::{self, ProfileRecord};
-use crate::report::{self, Staging};
+use crate::report::manifest::{self, Manifest, ProfileRecord};
+use crate::report::{self, Kind, Staging};
 use crate::run::{RunResult, RunSpec};
 use crate::scenario;
 use crate::sim;
@@ -210,16 +210,9 @@ pub fn csv(rows: &[MetricRow]) -> Vec<u8> {
     w.into_inner().unwrap_or_default()
 }
 
-/// manifest.json of a compare.
+/// The fields of a compare's manifest.json after the provenance.
 #[derive(Debug, Serialize)]
-struct CompareManifest {
-    coldsim_version: String,
-    git_commit: String,
-    command: Vec<String>,
-    scenario_file: String,
-    scenario_name: String,
-    scenario_sha256: String,
-    seed: u64,
+struct CompareBody {
     replicate: u64,
     profile: ProfileRecord,
     profile_source: ProfileSource,
@@ -231,7 +224,6 @@ struct CompareManifest {
     real_wall_seconds: f64,
     sim_wall_seconds: f64,
     driver: DriverRecord,
-    scenario_text: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -290,14 +282,14 @@ pub fn run(opts: &CompareOptions, progress: &mut dyn FnMut(&str)) -> Result<Comp
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(format!("{}-compare", s.name)));
-    let staging = Staging::new(&out, opts.force)?;
+    let mut inputs = vec![opts.scenario.as_path()];
+    inputs.extend(opts.profile.as_deref());
+    let staging = Staging::new(&out, opts.force, Kind::Compare, &inputs)?;
     let ctx = Context {
         base_dir: sf.base_dir.clone(),
         skip_bad_rows: false,
     };
-    let started = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let started = manifest::now_utc();
 
     let (profile, text, record, source) = match &opts.profile {
         Some(p) => {
@@ -366,14 +358,7 @@ pub fn run(opts: &CompareOptions, progress: &mut dyn FnMut(&str)) -> Result<Comp
     staging.write("summary.csv", &report::csv_bytes_with(&summaries, &sides))?;
     staging.write("scenario.toml", sf.text.as_bytes())?;
     staging.write("profile.toml", text.as_bytes())?;
-    let m = CompareManifest {
-        coldsim_version: env!("CARGO_PKG_VERSION").to_string(),
-        git_commit: manifest::git_commit().to_string(),
-        command: opts.command.clone(),
-        scenario_file: sf.origin.clone(),
-        scenario_name: s.name.clone(),
-        scenario_sha256: manifest::sha256_hex(sf.text.as_bytes()),
-        seed: s.seed,
+    let body = CompareBody {
         replicate: 0,
         profile: record.clone(),
         profile_source: source.clone(),
@@ -384,15 +369,12 @@ pub fn run(opts: &CompareOptions, progress: &mut dyn FnMut(&str)) -> Result<Comp
         },
         host: manifest::host_name(),
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        started_at_utc: manifest::rfc3339_utc(started),
+        started_at_utc: started,
         real_wall_seconds: real.wall.as_secs_f64(),
         sim_wall_seconds: sim_wall,
         driver: DriverRecord::of(&real.stats),
-        scenario_text: sf.text.clone(),
     };
-    let mut json = serde_json::to_vec_pretty(&m).unwrap_or_default();
-    json.push(b'\n');
-    staging.write("manifest.json", &json)?;
+    staging.write_manifest(&mut Manifest::new(&sf, &opts.command, body))?;
     let dir = staging.commit()?;
     Ok(CompareOutcome {
         dir,

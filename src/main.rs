@@ -47,7 +47,7 @@ enum Cmd {
         /// Results folder [default: results/<scenario name>].
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Replace the results folder if it exists.
+        /// Replace the results folder if it exists and coldsim wrote it.
         #[arg(long)]
         force: bool,
         /// No progress bar and no summary table.
@@ -69,7 +69,7 @@ enum Cmd {
         /// Results folder [default: results/<scenario name>].
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Replace the results folder if it exists.
+        /// Replace the results folder if it exists and coldsim wrote it.
         #[arg(long)]
         force: bool,
         /// Print nothing on stdout.
@@ -111,7 +111,7 @@ enum Cmd {
         /// Results folder [default: results/<scenario name>-plan].
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Replace the results folder if it exists.
+        /// Replace the results folder if it exists and coldsim wrote it.
         #[arg(long)]
         force: bool,
         /// Print nothing on stdout.
@@ -129,7 +129,7 @@ enum Cmd {
         /// Report folder [default: RESULTS/report].
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Replace the report folder if it exists.
+        /// Replace the report folder if it exists and is a coldsim report.
         #[arg(long)]
         force: bool,
         /// Print nothing on stdout.
@@ -150,6 +150,10 @@ enum Cmd {
         /// The profile file to write.
         #[arg(long)]
         out: PathBuf,
+        /// Replace the profile file if it exists (only a calibration
+        /// profile is replaced).
+        #[arg(long)]
+        force: bool,
     },
     /// Run a small scenario on the real executor (worker processes, wall
     /// time) and in the simulator with a calibration profile, from the same
@@ -166,7 +170,7 @@ enum Cmd {
         /// Results folder [default: results/<scenario name>-compare].
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Replace the results folder if it exists.
+        /// Replace the results folder if it exists and coldsim wrote it.
         #[arg(long)]
         force: bool,
         /// Real executions: CPU-bound work over the state, or sleeps
@@ -235,6 +239,15 @@ fn clap_error(e: clap::Error) -> ExitCode {
 
 fn real_main(cli: Cli) -> anyhow::Result<()> {
     let command: Vec<String> = std::env::args().collect();
+    // Commands that write outputs remove what they are staging on Ctrl-C,
+    // SIGTERM or SIGHUP and exit 130, 143 or 129 (workers keep the default
+    // actions: the executor stops them).
+    if !matches!(
+        cli.cmd,
+        Some(Cmd::Worker(_) | Cmd::ExecutorSelftest(_) | Cmd::Check { .. })
+    ) {
+        coldsim::report::staging::remove_staged_on_signals()?;
+    }
     match cli.cmd {
         None => {
             let sf = scenario::parse_str(DEFAULT_SCENARIO, "<built-in default scenario>")?;
@@ -349,7 +362,7 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
             force,
             quiet,
         }) => {
-            let o = coldsim::report::render::report(&results, out.as_deref(), force)?;
+            let o = coldsim::report::render::report(&results, out.as_deref(), force, &command)?;
             if !quiet {
                 println!(
                     "report written to {}/report.html (and report.md, {} plot(s) in plots/)",
@@ -374,11 +387,12 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
             );
             print!("{}", scenario::to_toml(&sf.base));
         }
-        Some(Cmd::Calibrate { quick, out }) => {
+        Some(Cmd::Calibrate { quick, out, force }) => {
             use coldsim::executor::{ExecutorConfig, calibrate};
             let opts = calibrate::CalibrateOptions {
                 quick,
                 out: out.clone(),
+                force,
                 worker_bin: ExecutorConfig::current_exe()?.worker_bin,
             };
             calibrate::run(&opts, &mut |line| eprintln!("{line}"))?;

@@ -321,7 +321,10 @@ fn run_writes_a_complete_results_folder() {
     );
     let res = dir.path().join("results/small");
     assert_run_files(&res);
-    assert_eq!(entries(&res), RUN_FILES);
+    // The files, and the marker that makes it provably coldsim's.
+    let mut want = vec![".coldsim"];
+    want.extend(RUN_FILES);
+    assert_eq!(entries(&res), want);
     assert_eq!(read(res.join("scenario.toml")), SMALL.as_bytes());
 
     let m: serde_json::Value =

@@ -232,9 +232,11 @@ fn merged_shards_equal_one_run_for_any_number_of_shards() {
     assert_ok(&coldsim(d, &["run", "sweep.toml", "--out", "single", "-q"]));
     let single = tree(&d.join("single"));
     let single_manifest = json(d.join("single/manifest.json"));
+    // manifest.json and the .coldsim marker (which names the command that
+    // wrote the folder, sweep or merge) aside.
     let without_manifest = |t: Vec<(String, Vec<u8>)>| -> Vec<(String, Vec<u8>)> {
         t.into_iter()
-            .filter(|(p, _)| p != "manifest.json")
+            .filter(|(p, _)| p != "manifest.json" && p != ".coldsim")
             .collect()
     };
     let expected = without_manifest(single.clone());
@@ -296,6 +298,9 @@ fn merged_shards_equal_one_run_for_any_number_of_shards() {
         );
         let merged = tree(&d.join(&out));
         assert!(merged.iter().any(|(p, _)| p == "manifest.json"));
+        assert!(merged.iter().any(|(p, b)| {
+            p == ".coldsim" && String::from_utf8_lossy(b).contains("\nkind: merge\n")
+        }));
         let merged = without_manifest(merged);
         let names_of =
             |t: &[(String, Vec<u8>)]| t.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();

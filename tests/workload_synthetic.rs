@@ -101,10 +101,7 @@ fn rep_stats(s: &Scenario, ctx: &Context, replicate: u64) -> RepStats {
 }
 
 fn mean_se(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    let m = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0);
-    (m, (var / n).sqrt())
+    coldsim::report::stats::mean_se(xs)
 }
 
 /// Asserts that the mean of `xs` is within 4 standard errors of `theory`

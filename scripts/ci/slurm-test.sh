@@ -7,7 +7,8 @@
 # task/none), submits the sbatch script as an array of N tasks with
 # `sbatch --wait`, merges the shard folders with `coldsim merge` and checks
 # that the merge equals one `coldsim run` of the same sweep byte for byte
-# (every file but manifest.json). The daemons it started are stopped at the
+# (every file but manifest.json and the .coldsim marker, which names the
+# command that wrote the folder). The daemons it started are stopped at the
 # end.
 #
 # If Slurm cannot be set up or run here, it says exactly why and falls back
@@ -237,7 +238,7 @@ fi
 say "merge"
 "$coldsim" merge --out "$work/merged" "$work"/shards/shard-*
 cmp "$work/single/sweep.csv" "$work/merged/sweep.csv"
-diff -r -x manifest.json "$work/single" "$work/merged"
+diff -r -x manifest.json -x .coldsim "$work/single" "$work/merged"
 shards=$(grep -c '"folder"' "$work/merged/manifest.json")
 [ "$shards" = "$n" ] || { say "merged manifest lists $shards shards, expected $n"; exit 1; }
 say "OK ($mode): merge of $n shards equals the single run ($(($(wc -l <"$work/single/sweep.csv") - 1)) rows of sweep.csv, every run file); $((SECONDS - t_build)) s after the build"

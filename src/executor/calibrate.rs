@@ -37,12 +37,15 @@ use super::{
 };
 use crate::calibration::{CalibrationProfile, Dispatch, Machine, Point, SCHEMA, StartCost};
 use crate::error::{Error, Result};
+use crate::report::staging::AtomicFile;
 
 /// How to calibrate.
 #[derive(Debug, Clone)]
 pub struct CalibrateOptions {
     pub quick: bool,
     pub out: PathBuf,
+    /// Replace `out` if it is a calibration profile.
+    pub force: bool,
     pub worker_bin: PathBuf,
 }
 
@@ -350,69 +353,22 @@ fn utc_string(secs: u64) -> String {
     )
 }
 
-/// The temporary file the profile is written to before its rename; created
-/// up front, so a path that cannot be written fails before any measurement.
-struct TempOut {
-    tmp: PathBuf,
-    out: PathBuf,
-    done: bool,
-}
-
-impl TempOut {
-    fn create(out: &Path) -> Result<TempOut> {
-        let bad = |msg: String| Error::Usage(format!("--out {}: {msg}", out.display()));
-        let name = out
-            .file_name()
-            .ok_or_else(|| bad("expected a file name".into()))?;
-        if out.is_dir() {
-            return Err(bad("is a directory; expected a file name".into()));
-        }
-        let parent = match out.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        if !parent.is_dir() {
-            return Err(bad(format!(
-                "folder {} does not exist; create it first",
-                parent.display()
-            )));
-        }
-        let tmp = parent.join(format!(
-            ".{}.tmp-{}",
-            name.to_string_lossy(),
-            std::process::id()
-        ));
-        std::fs::write(&tmp, b"").map_err(|e| bad(format!("cannot write there: {e}")))?;
-        Ok(TempOut {
-            tmp,
-            out: out.to_path_buf(),
-            done: false,
-        })
-    }
-
-    fn commit(mut self, text: &str) -> Result<()> {
-        std::fs::write(&self.tmp, text).map_err(|e| Error::output(&self.tmp, e))?;
-        std::fs::rename(&self.tmp, &self.out).map_err(|e| Error::output(&self.out, e))?;
-        self.done = true;
-        Ok(())
-    }
-}
-
-impl Drop for TempOut {
-    fn drop(&mut self) {
-        if !self.done {
-            let _ = std::fs::remove_file(&self.tmp);
-        }
-    }
-}
-
-/// `coldsim calibrate`: checks the output path, measures, writes the
-/// profile (temporary name, then rename) and returns it.
+/// `coldsim calibrate`: checks the output path (an existing file is
+/// replaced only with `force`, and only if it is a calibration profile),
+/// measures, and writes the profile atomically (a temporary file beside
+/// it, fsynced and renamed: see [`crate::report::staging::AtomicFile`]);
+/// returns it.
 pub fn run(opts: &CalibrateOptions, progress: &mut dyn FnMut(&str)) -> Result<CalibrationProfile> {
-    let out = TempOut::create(&opts.out)?;
+    let out = AtomicFile::create(&opts.out, opts.force, is_profile, "--out")?;
     let profile = measure(opts.quick, &opts.worker_bin, progress)?;
-    out.commit(&profile.to_toml())?;
+    out.commit(profile.to_toml().as_bytes())?;
     Ok(profile)
+}
+
+/// Whether a file's bytes are a calibration profile coldsim wrote (what
+/// `calibrate --force` may replace).
+fn is_profile(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"# coldsim calibration profile")
 }
 
 #[cfg(test)]

@@ -41,8 +41,8 @@ pub mod plot;
 pub mod slo;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -50,8 +50,10 @@ use toml::Value;
 
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
-use crate::report::manifest;
-use crate::report::{self, Cell, Row, Staging};
+use crate::report::manifest::{self, Manifest};
+use crate::report::stats;
+pub use crate::report::stats::t95;
+use crate::report::{self, Cell, Kind, Row, Staging};
 use crate::run::{RunResult, RunSpec};
 use crate::scenario::sweep::{self as grid, SweepSpec};
 use crate::scenario::{Scenario, ScenarioFile};
@@ -165,35 +167,10 @@ pub struct PlanOutcome {
     pub wall_seconds: f64,
 }
 
-/// One-sided 95% quantile of Student's t with `df` degrees of freedom
-/// (tabulated; between entries the smaller df is used, which is
-/// conservative).
-pub fn t95(df: u32) -> f64 {
-    const T: [f64; 30] = [
-        6.314, 2.920, 2.353, 2.132, 2.015, 1.943, 1.895, 1.860, 1.833, 1.812, 1.796, 1.782, 1.771,
-        1.761, 1.753, 1.746, 1.740, 1.734, 1.729, 1.725, 1.721, 1.717, 1.714, 1.711, 1.708, 1.706,
-        1.703, 1.701, 1.699, 1.697,
-    ];
-    match df {
-        0 => f64::INFINITY,
-        1..=30 => T[df as usize - 1],
-        31..=39 => 1.697,
-        40..=59 => 1.684,
-        60..=119 => 1.671,
-        120..=999 => 1.658,
-        _ => 1.645,
-    }
-}
-
 /// The statistics of one clause over the replicates' values.
 pub fn clause_stat(c: &Clause, xs: &[f64]) -> ClauseStat {
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let sd = if xs.len() > 1 {
-        (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-    } else {
-        0.0
-    };
+    let mean = stats::mean(xs);
+    let sd = stats::sample_sd(xs, mean);
     if c.op == Op::Eq {
         let max = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let meets = xs.iter().all(|&x| x == c.threshold);
@@ -204,11 +181,7 @@ pub fn clause_stat(c: &Clause, xs: &[f64]) -> ClauseStat {
             meets,
         };
     }
-    let upper = if xs.len() > 1 {
-        mean + t95(xs.len() as u32 - 1) * sd / n.sqrt()
-    } else {
-        mean
-    };
+    let upper = stats::upper95(mean, sd, xs.len());
     ClauseStat {
         mean,
         sd,
@@ -453,11 +426,8 @@ pub fn plan(sf: &ScenarioFile, opts: &PlanOptions) -> Result<PlanOutcome> {
     // scenario (a smaller one may not, such as hosts too small for an app;
     // it then counts as not meeting the SLO).
     planner.scenario_at(max)?;
-    let staging = Staging::new(&opts.out, opts.force)?;
-    let started = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let staging = Staging::new(&opts.out, opts.force, Kind::Plan, &[Path::new(&sf.origin)])?;
+    let started = manifest::now_utc();
     let t0 = Instant::now();
 
     // Bisection between the ends.
@@ -534,14 +504,7 @@ pub fn plan(sf: &ScenarioFile, opts: &PlanOptions) -> Result<PlanOutcome> {
     staging.write("plan.svg", svg.as_bytes())?;
     staging.write("plan.png", &png)?;
     staging.write("scenario.toml", sf.text.as_bytes())?;
-    let m = PlanManifest {
-        coldsim_version: env!("CARGO_PKG_VERSION").to_string(),
-        git_commit: manifest::git_commit().to_string(),
-        command: opts.command.clone(),
-        scenario_file: sf.origin.clone(),
-        scenario_name: sf.base.name.clone(),
-        scenario_sha256: manifest::sha256_hex(sf.text.as_bytes()),
-        seed: sf.base.seed,
+    let body = PlanBody {
         key: outcome.key.clone(),
         min,
         max,
@@ -561,15 +524,12 @@ pub fn plan(sf: &ScenarioFile, opts: &PlanOptions) -> Result<PlanOutcome> {
         runs,
         host: manifest::host_name(),
         threads: rayon::current_num_threads(),
-        started_at_utc: manifest::rfc3339_utc(started),
+        started_at_utc: started,
         wall_seconds: wall,
         events: planner.events,
         events_per_second: planner.events as f64 / wall.max(1e-9),
-        scenario_text: sf.text.clone(),
     };
-    let mut json = serde_json::to_vec_pretty(&m).unwrap_or_default();
-    json.push(b'\n');
-    staging.write("manifest.json", &json)?;
+    staging.write_manifest(&mut Manifest::new(sf, &opts.command, body))?;
     let dir = staging.commit()?;
     Ok(PlanOutcome { dir, ..outcome })
 }
@@ -577,15 +537,9 @@ pub fn plan(sf: &ScenarioFile, opts: &PlanOptions) -> Result<PlanOutcome> {
 /// The decision rule, as written in the manifest.
 pub const RULE: &str = "a value meets a clause METRIC < X (or <=) when the mean over replicates and its one-sided 95% upper bound (Student t, mean + t(0.95, R-1) s/sqrt(R)) both do; METRIC = X when every replicate equals X; it meets the SLO when it meets every clause";
 
+/// The fields of a plan's manifest.json after the provenance.
 #[derive(Serialize)]
-struct PlanManifest {
-    coldsim_version: String,
-    git_commit: String,
-    command: Vec<String>,
-    scenario_file: String,
-    scenario_name: String,
-    scenario_sha256: String,
-    seed: u64,
+struct PlanBody {
     key: String,
     min: i64,
     max: i64,
@@ -605,7 +559,6 @@ struct PlanManifest {
     wall_seconds: f64,
     events: u64,
     events_per_second: f64,
-    scenario_text: String,
 }
 
 /// plan.csv: one row per evaluated value, sorted by value.

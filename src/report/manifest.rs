@@ -1,12 +1,26 @@
 //! manifest.json: everything needed to reproduce a result, and the figures
 //! that depend on the machine (wall time, events per second).
 
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-/// The manifest of one `coldsim run`.
+use crate::scenario::ScenarioFile;
+
+/// The manifest.json of every folder coldsim writes (`run`, a sweep,
+/// `merge`, `plan`, `compare`, `report`): the provenance every result
+/// needs (build, command line, scenario file and hash, seed), then the
+/// command's own fields (`body`, flattened in place), the files of the
+/// folder and the scenario text.
+///
+/// Field names and order are those of the manifests coldsim has always
+/// written; `files` is new: every file of the folder but manifest.json and
+/// the `.coldsim` marker, by path relative to the folder, with its SHA-256
+/// (`coldsim merge` checks a shard's files against it).
 #[derive(Clone, Debug, Serialize)]
-pub struct Manifest {
+pub struct Manifest<B> {
     pub coldsim_version: String,
     pub git_commit: String,
     pub command: Vec<String>,
@@ -14,6 +28,52 @@ pub struct Manifest {
     pub scenario_name: String,
     pub scenario_sha256: String,
     pub seed: u64,
+    #[serde(flatten)]
+    pub body: B,
+    /// Filled in by [`super::Staging::write_manifest`].
+    pub files: BTreeMap<String, String>,
+    pub scenario_text: String,
+}
+
+impl<B> Manifest<B> {
+    /// The provenance of a command that ran `sf` with this build.
+    pub fn new(sf: &ScenarioFile, command: &[String], body: B) -> Manifest<B> {
+        Manifest {
+            coldsim_version: env!("CARGO_PKG_VERSION").to_string(),
+            git_commit: git_commit().to_string(),
+            command: command.to_vec(),
+            scenario_file: sf.origin.clone(),
+            scenario_name: sf.base.name.clone(),
+            scenario_sha256: sha256_hex(sf.text.as_bytes()),
+            seed: sf.base.seed,
+            body,
+            files: BTreeMap::new(),
+            scenario_text: sf.text.clone(),
+        }
+    }
+}
+
+impl<B> std::ops::Deref for Manifest<B> {
+    type Target = B;
+    fn deref(&self) -> &B {
+        &self.body
+    }
+}
+
+impl<B: Serialize> Manifest<B> {
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut v = serde_json::to_vec_pretty(self).unwrap_or_default();
+        v.push(b'\n');
+        v
+    }
+}
+
+/// The manifest of one `coldsim run` (one run or a sweep, or a shard).
+pub type RunManifest = Manifest<RunBody>;
+
+/// The fields of a run's manifest after the provenance.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunBody {
     pub sweep_points: usize,
     pub replicates: u32,
     /// The runs in this folder: all of them, or those of its shard.
@@ -35,7 +95,6 @@ pub struct Manifest {
     /// `calibration` key); absent without one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub calibration: Option<ProfileRecord>,
-    pub scenario_text: String,
 }
 
 /// Which calibration profile a run used: its path as read and the SHA-256
@@ -52,14 +111,6 @@ impl ProfileRecord {
             path: p.path.display().to_string(),
             sha256: p.sha256.clone(),
         }
-    }
-}
-
-impl Manifest {
-    pub fn to_json(&self) -> Vec<u8> {
-        let mut v = serde_json::to_vec_pretty(self).unwrap_or_default();
-        v.push(b'\n');
-        v
     }
 }
 
@@ -85,26 +136,14 @@ pub fn host_name() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// A UNIX time as RFC 3339 UTC (`2026-11-26T22:30:34Z`).
+/// A UNIX time as RFC 3339 UTC, to the second (`2026-11-26T22:30:34Z`).
 pub fn rfc3339_utc(unix_secs: u64) -> String {
-    let days = (unix_secs / 86_400) as i64;
-    let rem = unix_secs % 86_400;
-    // Civil from days (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
+    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(unix_secs)).to_string()
+}
+
+/// The time now as RFC 3339 UTC, to the second (`started_at_utc`).
+pub fn now_utc() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }
 
 #[cfg(test)]

@@ -7,20 +7,21 @@
 //! and seed give byte-identical files. Anything that depends on the machine
 //! or the wall clock (host name, start time, events per second) goes only to
 //! manifest.json. A results folder is assembled under a temporary name beside
-//! its destination and renamed into place at the end, so an interrupted run
-//! never leaves a folder that looks whole.
+//! its destination and swapped into place at the end, so an interrupted run
+//! never leaves a folder that looks whole, and `--force` replaces only
+//! folders coldsim wrote: see [`staging`].
 
 pub mod manifest;
 pub mod plots;
 pub mod progress;
 pub mod render;
+pub mod staging;
+pub mod stats;
 pub mod study;
 pub mod table;
 
-use std::fs;
-use std::path::{Path, PathBuf};
+pub use staging::{Kind, Staging};
 
-use crate::error::{Error, Result};
 use crate::metrics::{Metrics, Span};
 use crate::platform::KillReason;
 use crate::run::RunResult;
@@ -370,101 +371,6 @@ pub fn csv_bytes_with(rows: &[Row], prefix: &[Vec<(String, String)>]) -> Vec<u8>
         }
     }
     w.into_inner().unwrap_or_default()
-}
-
-/// A results folder being assembled under a temporary name.
-pub struct Staging {
-    tmp: PathBuf,
-    dest: PathBuf,
-}
-
-impl Staging {
-    /// Refuses an existing `dest` unless `force`, and even with `force`
-    /// refuses to replace anything that is not an earlier coldsim results
-    /// folder (one holding manifest.json) or an empty folder, so that
-    /// `--out . --force` can never delete a user's files. Creates the
-    /// temporary folder beside `dest`.
-    pub fn new(dest: &Path, force: bool) -> Result<Staging> {
-        let shown = dest.display().to_string();
-        if dest.components().next_back().is_some_and(|c| {
-            matches!(
-                c,
-                std::path::Component::CurDir
-                    | std::path::Component::ParentDir
-                    | std::path::Component::RootDir
-            )
-        }) {
-            return Err(Error::Usage(format!(
-                "{shown}: not a results folder name; give --out a new folder such as results/my-run"
-            )));
-        }
-        if dest.exists() {
-            if !force {
-                return Err(Error::Usage(format!(
-                    "{shown}: already exists; pass --force to replace it or --out to choose another folder"
-                )));
-            }
-            let is_results = dest.join("manifest.json").is_file();
-            let is_empty = dest.is_dir()
-                && fs::read_dir(dest)
-                    .map(|mut d| d.next().is_none())
-                    .unwrap_or(false);
-            if !is_results && !is_empty {
-                return Err(Error::Usage(format!(
-                    "{shown}: exists and is not a coldsim results folder (no manifest.json); --force replaces only results folders, so choose another --out"
-                )));
-            }
-        }
-        let parent = match dest.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let cannot = |e: std::io::Error| Error::Output {
-            path: shown.clone(),
-            msg: format!("cannot create the results folder: {e}"),
-        };
-        fs::create_dir_all(&parent).map_err(cannot)?;
-        let name = dest
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_else(|| "results".into());
-        let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
-        if tmp.exists() {
-            fs::remove_dir_all(&tmp).map_err(cannot)?;
-        }
-        fs::create_dir_all(&tmp).map_err(cannot)?;
-        Ok(Staging {
-            tmp,
-            dest: dest.to_path_buf(),
-        })
-    }
-
-    /// Writes a file at `rel` inside the folder.
-    pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<()> {
-        let path = self.tmp.join(rel);
-        if let Some(p) = path.parent() {
-            fs::create_dir_all(p).map_err(|e| Error::output(p, e))?;
-        }
-        fs::write(&path, bytes).map_err(|e| Error::output(&self.dest.join(rel), e))
-    }
-
-    /// Moves the folder into place, replacing an old one.
-    pub fn commit(self) -> Result<PathBuf> {
-        if self.dest.exists() {
-            fs::remove_dir_all(&self.dest).map_err(|e| Error::output(&self.dest, e))?;
-        }
-        fs::rename(&self.tmp, &self.dest).map_err(|e| Error::output(&self.dest, e))?;
-        let dest = self.dest.clone();
-        std::mem::forget(self);
-        Ok(dest)
-    }
-}
-
-impl Drop for Staging {
-    /// An abandoned staging folder (an error midway) is removed.
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.tmp);
-    }
 }
 
 #[cfg(test)]

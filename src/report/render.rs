@@ -6,15 +6,17 @@
 //! tables of the key columns per variant (sweep point) with the mean and
 //! 95% Student-t interval across replicates, and the plots of
 //! [`super::plots`], which are also written as `plots/<id>.svg` and
-//! `plots/<id>.png` (report.md links the PNGs). The folder is assembled
-//! under a temporary name and renamed into place.
+//! `plots/<id>.png` (report.md links the PNGs), with a manifest.json (the
+//! reported folder, its scenario, this build). The folder is written
+//! through [`super::Staging`], as results folders are.
 
 use std::fmt::Write as _;
-use std::fs;
 use std::path::{Path, PathBuf};
 
+use super::manifest::{self, Manifest};
 use super::plots::{self, Plot};
 use super::study::{self, Estimate, Study};
+use super::{Kind, Staging};
 use crate::error::{Error, Result};
 
 /// The key columns of the tables: (column, heading, scale).
@@ -42,68 +44,61 @@ pub struct ReportOutcome {
     pub plots: Vec<&'static str>,
 }
 
+/// The fields of a report's manifest.json after the provenance (which is
+/// the reported results folder's scenario and seed, and this build).
+#[derive(serde::Serialize)]
+struct ReportBody {
+    /// The results folder reported on, as given.
+    results: String,
+    host: String,
+    started_at_utc: String,
+}
+
 /// Reads `results`, writes the report folder `out` (default
-/// `results/report`), replacing an earlier report there only with `force`.
-pub fn report(results: &Path, out: Option<&Path>, force: bool) -> Result<ReportOutcome> {
+/// `results/report`), replacing an earlier report there only with `force`
+/// (see [`super::staging`]). `command` is recorded in its manifest.json.
+pub fn report(
+    results: &Path,
+    out: Option<&Path>,
+    force: bool,
+    command: &[String],
+) -> Result<ReportOutcome> {
     let st = study::load(results)?;
     let dest = out.map_or_else(|| results.join("report"), Path::to_path_buf);
+    let staging = Staging::new(&dest, force, Kind::Report, &[results])?;
+    let started = manifest::now_utc();
     let plots = plots::plots(&st).map_err(|m| Error::Output {
         path: dest.display().to_string(),
         msg: format!("cannot draw a plot: {m}"),
     })?;
-    let md = markdown(&st, &plots);
-    let html = html(&st, &plots);
-    let shown = dest.display().to_string();
-    if dest.exists() {
-        let ours = dest.join("report.html").is_file()
-            || fs::read_dir(&dest).is_ok_and(|mut d| d.next().is_none());
-        if !force {
-            return Err(Error::Usage(format!(
-                "{shown}: already exists; pass --force to replace it or --out to choose another folder"
-            )));
-        }
-        if !ours {
-            return Err(Error::Usage(format!(
-                "{shown}: exists and is not a report folder (no report.html); choose another --out"
-            )));
-        }
+    staging.write("report.md", markdown(&st, &plots).as_bytes())?;
+    staging.write("report.html", html(&st, &plots).as_bytes())?;
+    for p in &plots {
+        staging.write(&format!("plots/{}.svg", p.id), p.svg.as_bytes())?;
+        staging.write(&format!("plots/{}.png", p.id), &p.png)?;
     }
-    let parent = match dest.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
+    let m = &st.manifest;
+    let text = |k: &str| m.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+    let mut manifest = Manifest {
+        coldsim_version: env!("CARGO_PKG_VERSION").to_string(),
+        git_commit: manifest::git_commit().to_string(),
+        command: command.to_vec(),
+        scenario_file: text("scenario_file"),
+        scenario_name: text("scenario_name"),
+        scenario_sha256: text("scenario_sha256"),
+        seed: m.get("seed").and_then(|v| v.as_u64()).unwrap_or(0),
+        body: ReportBody {
+            results: results.display().to_string(),
+            host: manifest::host_name(),
+            started_at_utc: started,
+        },
+        files: Default::default(),
+        scenario_text: st.scenario_text.clone(),
     };
-    let name = dest
-        .file_name()
-        .map_or_else(|| "report".into(), |n| n.to_string_lossy().to_string());
-    let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
-    let write = |rel: &str, bytes: &[u8]| -> Result<()> {
-        let p = tmp.join(rel);
-        if let Some(d) = p.parent() {
-            fs::create_dir_all(d).map_err(|e| Error::output(d, e))?;
-        }
-        fs::write(&p, bytes).map_err(|e| Error::output(&dest.join(rel), e))
-    };
-    let result = (|| -> Result<()> {
-        if tmp.exists() {
-            fs::remove_dir_all(&tmp).map_err(|e| Error::output(&tmp, e))?;
-        }
-        write("report.md", md.as_bytes())?;
-        write("report.html", html.as_bytes())?;
-        for p in &plots {
-            write(&format!("plots/{}.svg", p.id), p.svg.as_bytes())?;
-            write(&format!("plots/{}.png", p.id), &p.png)?;
-        }
-        if dest.exists() {
-            fs::remove_dir_all(&dest).map_err(|e| Error::output(&dest, e))?;
-        }
-        fs::rename(&tmp, &dest).map_err(|e| Error::output(&dest, e))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_dir_all(&tmp);
-    }
-    result?;
+    staging.write_manifest(&mut manifest)?;
+    let dir = staging.commit()?;
     Ok(ReportOutcome {
-        dir: dest,
+        dir,
         plots: plots.iter().map(|p| p.id).collect(),
     })
 }

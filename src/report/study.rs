@@ -1,12 +1,14 @@
 //! Reading a results folder back for `coldsim report`: the manifest, the
 //! scenario, the summary rows of every run grouped by sweep point
-//! (variant), and each run's latency.csv and timeseries.csv; and the
-//! statistics across replicates (mean and Student-t 95% interval).
+//! (variant), and each run's latency.csv and timeseries.csv. The
+//! statistics across replicates (mean and Student-t 95% interval) are in
+//! [`super::stats`].
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+pub use super::stats::{Estimate, t975};
 use crate::error::{Error, Result};
 
 /// A CSV file as text cells.
@@ -172,6 +174,12 @@ fn read_text(path: &Path) -> Result<String> {
 /// or `coldsim merge`.
 pub fn load(dir: &Path) -> Result<Study> {
     let shown = dir.display().to_string();
+    if super::staging::read_marker(dir) == Some(Some(super::Kind::Report)) {
+        return Err(Error::input(
+            &shown,
+            "a report folder (written by `coldsim report`), not a results folder; give the results folder it was made from",
+        ));
+    }
     let mpath = dir.join("manifest.json");
     if !mpath.is_file() {
         return Err(Error::input(
@@ -369,60 +377,6 @@ fn runs_by_job(runs: &Path) -> BTreeMap<(usize, u64), PathBuf> {
     out
 }
 
-/// The 97.5% quantile of Student's t with `df` degrees of freedom (the
-/// half-width factor of a two-sided 95% interval); tabulated to 30, then
-/// interpolated in 1/df towards the normal 1.960.
-pub fn t975(df: usize) -> f64 {
-    const T: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-        2.052, 2.048, 2.045, 2.042,
-    ];
-    match df {
-        0 => f64::NAN,
-        1..=30 => T[df - 1],
-        // t(40) 2.021, t(60) 2.000, t(120) 1.980: 1.960 + 2.4/df is within
-        // 0.002 of them.
-        _ => 1.960 + 2.4 / df as f64,
-    }
-}
-
-/// Mean and 95% interval half-width (Student t, n-1 degrees of freedom)
-/// of a sample; the half-width is NaN for fewer than two values.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Estimate {
-    pub n: usize,
-    pub mean: f64,
-    pub half: f64,
-}
-
-impl Estimate {
-    pub fn of(xs: &[f64]) -> Estimate {
-        let n = xs.len();
-        if n == 0 {
-            return Estimate {
-                n,
-                mean: f64::NAN,
-                half: f64::NAN,
-            };
-        }
-        let mean = xs.iter().sum::<f64>() / n as f64;
-        if n < 2 {
-            return Estimate {
-                n,
-                mean,
-                half: f64::NAN,
-            };
-        }
-        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-        Estimate {
-            n,
-            mean,
-            half: t975(n - 1) * (var / n as f64).sqrt(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -448,16 +402,5 @@ mod tests {
             vs[1].short_values[0],
             "hybrid range=1h init={ a = 1, b = 2 }"
         );
-    }
-
-    #[test]
-    fn student_t_interval() {
-        // Values 1..=5: mean 3, sd sqrt(2.5), t(4) 2.776.
-        let e = Estimate::of(&[1.0, 2.0, 3.0, 4.0, 5.0]);
-        assert_eq!(e.mean, 3.0);
-        assert!((e.half - 2.776 * (2.5f64 / 5.0).sqrt()).abs() < 1e-12);
-        assert!(Estimate::of(&[7.0]).half.is_nan());
-        assert!((t975(40) - 2.021).abs() < 0.002);
-        assert!((t975(120) - 1.980).abs() < 0.002);
     }
 }

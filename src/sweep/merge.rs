@@ -14,20 +14,21 @@
 //! Merging refuses, before it writes anything, folders that are not shard
 //! folders, shards of different scenario texts, seeds, coldsim builds or
 //! splits, a shard given twice, a missing shard, and a shard folder whose
-//! files do not match its manifest.
+//! files do not match its manifest: the scenario's SHA-256, the rows of
+//! sweep.csv, and the SHA-256 of every file its manifest lists under
+//! `files` (a file edited, truncated or added after the run).
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use serde_json::Value;
 
 use super::{Shard, run_dir};
 use crate::error::{Error, Result};
-use crate::report::Staging;
-use crate::report::manifest;
+use crate::report::manifest::{self, Manifest};
+use crate::report::{Kind, Staging};
 
 /// How to merge.
 #[derive(Clone, Debug)]
@@ -39,19 +40,14 @@ pub struct MergeOptions {
     pub command: Vec<String>,
 }
 
-/// The manifest.json of a merged folder.
+/// The manifest.json of a merged folder: `coldsim_version` and
+/// `git_commit` are those of the build that ran the shards (every CSV file
+/// comes from it), `command` the merge command line.
+pub type MergedManifest = Manifest<MergedBody>;
+
+/// The fields of a merged folder's manifest after the provenance.
 #[derive(Clone, Debug, Serialize)]
-pub struct MergedManifest {
-    /// Version and commit of the build that ran the shards (every CSV file
-    /// comes from it).
-    pub coldsim_version: String,
-    pub git_commit: String,
-    /// The merge command line.
-    pub command: Vec<String>,
-    pub scenario_file: String,
-    pub scenario_name: String,
-    pub scenario_sha256: String,
-    pub seed: u64,
+pub struct MergedBody {
     pub sweep_points: usize,
     pub replicates: u32,
     pub runs: usize,
@@ -68,7 +64,6 @@ pub struct MergedManifest {
     pub merged_by: MergedBy,
     /// One entry per shard, in shard order.
     pub shards: Vec<ShardRecord>,
-    pub scenario_text: String,
 }
 
 /// The build that ran `coldsim merge`.
@@ -95,14 +90,6 @@ pub struct ShardRecord {
     pub command: Value,
 }
 
-impl MergedManifest {
-    pub fn to_json(&self) -> Vec<u8> {
-        let mut v = serde_json::to_vec_pretty(self).unwrap_or_default();
-        v.push(b'\n');
-        v
-    }
-}
-
 /// What `merge` wrote.
 #[derive(Clone, Debug)]
 pub struct MergeOutcome {
@@ -122,6 +109,9 @@ struct Folder {
     points: usize,
     replicates: u32,
     runs: usize,
+    /// The SHA-256 of every file, by relative path (None for a shard of a
+    /// coldsim that did not record them).
+    files: Option<BTreeMap<String, String>>,
     manifest: Value,
 }
 
@@ -195,6 +185,23 @@ fn read_folder(dir: &Path) -> Result<Folder> {
         ));
     }
     let replicates = uint(get("replicates")?, "replicates")?;
+    let files = match m.get("files") {
+        None => None,
+        Some(v) => Some(
+            v.as_object()
+                .and_then(|o| {
+                    o.iter()
+                        .map(|(k, h)| Some((k.clone(), h.as_str()?.to_string())))
+                        .collect::<Option<BTreeMap<_, _>>>()
+                })
+                .ok_or_else(|| {
+                    Error::input(
+                        &origin,
+                        "\"files\": expected an object of file paths and SHA-256 sums",
+                    )
+                })?,
+        ),
+    };
     Ok(Folder {
         dir: dir.to_path_buf(),
         shown,
@@ -214,6 +221,7 @@ fn read_folder(dir: &Path) -> Result<Folder> {
             )
         })?,
         runs: uint(get("runs")?, "runs")? as usize,
+        files,
         manifest: m,
     })
 }
@@ -338,6 +346,31 @@ fn read_file(path: &Path) -> Result<Vec<u8>> {
     })
 }
 
+/// Checks a file read from a shard against the SHA-256 its manifest
+/// records (shards of a coldsim that recorded none are not checked).
+fn verify(f: &Folder, rel: &str, bytes: &[u8]) -> Result<()> {
+    let Some(files) = &f.files else {
+        return Ok(());
+    };
+    let path = f.dir.join(rel).display().to_string();
+    let shard = format!("shard {} ({})", f.shard, f.shown);
+    match files.get(rel) {
+        None => Err(Error::input(
+            path,
+            format!(
+                "not listed in the manifest.json of {shard}: added after the run; remove it or run the shard again"
+            ),
+        )),
+        Some(h) if *h != manifest::sha256_hex(bytes) => Err(Error::input(
+            path,
+            format!(
+                "its SHA-256 is not the one the manifest.json of {shard} records: the file was changed or truncated after the run; run the shard again"
+            ),
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
 /// Merges shard folders into one results folder (see the module doc).
 pub fn merge(dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeOutcome> {
     if dirs.is_empty() {
@@ -356,11 +389,9 @@ pub fn merge(dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeOutcome> {
             d.display()
         )));
     }
-    let staging = Staging::new(&opts.out, opts.force)?;
-    let started = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let inputs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+    let staging = Staging::new(&opts.out, opts.force, Kind::Merge, &inputs)?;
+    let started = manifest::now_utc();
 
     // Every folder is a shard, of the same scenario, build, seed and split.
     let folders: Vec<Folder> = dirs.iter().map(|d| read_folder(d)).collect::<Result<_>>()?;
@@ -448,6 +479,7 @@ pub fn merge(dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeOutcome> {
             ));
         }
         let Some(((head, fields), body)) = records.split_first() else {
+            verify(f, "sweep.csv", bytes)?;
             continue;
         };
         match header {
@@ -487,6 +519,7 @@ pub fn merge(dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeOutcome> {
             }
             rows[j] = Some(line);
         }
+        verify(f, "sweep.csv", bytes)?;
     }
 
     // Write what one run of the whole sweep writes.
@@ -499,13 +532,18 @@ pub fn merge(dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeOutcome> {
             let (p, r) = job(j);
             let rel = run_dir(points, replicates, p, r);
             for name in RUN_FILES {
-                let bytes = read_file(&f.dir.join(&rel).join(name))?;
-                staging.write(&format!("{rel}/{name}"), &bytes)?;
+                let file = format!("{rel}/{name}");
+                let bytes = read_file(&f.dir.join(&file))?;
+                verify(f, &file, &bytes)?;
+                staging.write(&file, &bytes)?;
             }
             // Present only with `[report] interval`.
-            let ts = f.dir.join(&rel).join("timeseries.csv");
-            if ts.is_file() {
-                staging.write(&format!("{rel}/timeseries.csv"), &read_file(&ts)?)?;
+            let file = format!("{rel}/timeseries.csv");
+            let listed = f.files.as_ref().is_some_and(|m| m.contains_key(&file));
+            if listed || f.dir.join(&file).is_file() {
+                let bytes = read_file(&f.dir.join(&file))?;
+                verify(f, &file, &bytes)?;
+                staging.write(&file, &bytes)?;
             }
         }
     }
@@ -537,19 +575,12 @@ pub fn merge(dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeOutcome> {
             command: field(&f.manifest, "command"),
         })
         .collect();
-    let m = MergedManifest {
-        coldsim_version: first.version.clone(),
-        git_commit: first.commit.clone(),
-        command: opts.command.clone(),
-        scenario_file: text(shard0, "scenario_file"),
-        scenario_name: text(shard0, "scenario_name"),
-        scenario_sha256: first.sha256.clone(),
-        seed: first.seed,
+    let body = MergedBody {
         sweep_points: points,
         replicates,
         runs: total,
         host: manifest::host_name(),
-        started_at_utc: manifest::rfc3339_utc(started),
+        started_at_utc: started,
         events: shards.iter().map(|s| s.events).sum(),
         invocations: shards.iter().map(|s| s.invocations).sum(),
         workload: field(shard0, "workload"),
@@ -558,9 +589,20 @@ pub fn merge(dirs: &[PathBuf], opts: &MergeOptions) -> Result<MergeOutcome> {
             git_commit: manifest::git_commit().to_string(),
         },
         shards,
+    };
+    let mut m = MergedManifest {
+        coldsim_version: first.version.clone(),
+        git_commit: first.commit.clone(),
+        command: opts.command.clone(),
+        scenario_file: text(shard0, "scenario_file"),
+        scenario_name: text(shard0, "scenario_name"),
+        scenario_sha256: first.sha256.clone(),
+        seed: first.seed,
+        body,
+        files: BTreeMap::new(),
         scenario_text: String::from_utf8_lossy(&scenario_text).into_owned(),
     };
-    staging.write("manifest.json", &m.to_json())?;
+    staging.write_manifest(&mut m)?;
     let dir = staging.commit()?;
     Ok(MergeOutcome { dir, manifest: m })
 }

@@ -9,7 +9,7 @@
 //! Layout of a results folder:
 //!
 //! ```text
-//! OUT/manifest.json  OUT/scenario.toml
+//! OUT/manifest.json  OUT/scenario.toml  OUT/.coldsim (the marker: see report::staging)
 //! OUT/summary.csv OUT/functions.csv OUT/latency.csv       (a single run)
 //! OUT/sweep.csv  OUT/runs/p<point>-r<replicate>/{summary,functions,latency}.csv
 //! OUT/timeseries.csv (each run's, with `[report] interval`)
@@ -21,17 +21,17 @@
 pub mod merge;
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use rayon::prelude::*;
 
 use crate::calibration::LoadedProfile;
 use crate::error::{Error, Result};
-use crate::report::manifest::{self, Manifest, ProfileRecord};
+use crate::report::manifest::{self, ProfileRecord, RunBody, RunManifest};
 use crate::report::progress::Bar;
-use crate::report::{self, Cell, Row, Staging};
+use crate::report::{self, Cell, Kind, Row, Staging};
 use crate::run::RunSpec;
 use crate::scenario::sweep::value_text;
 use crate::scenario::{ScenarioFile, SweepPoint};
@@ -142,7 +142,7 @@ pub struct JobResult {
 #[derive(Clone, Debug)]
 pub struct Outcome {
     pub dir: PathBuf,
-    pub manifest: Manifest,
+    pub manifest: RunManifest,
     pub jobs: Vec<JobResult>,
     /// The swept values of each job's point.
     pub labels: Vec<Vec<(String, String)>>,
@@ -203,13 +203,16 @@ pub fn execute(sf: &ScenarioFile, opts: &RunOptions) -> Result<Outcome> {
             sf.origin
         )));
     }
-    let staging = Staging::new(&opts.out, opts.force)?;
+    let kind = if sf.is_sweep() {
+        Kind::Sweep
+    } else {
+        Kind::Run
+    };
+    let scenario_path = Path::new(&sf.origin);
+    let staging = Staging::new(&opts.out, opts.force, kind, &[scenario_path])?;
     // Read once here, to fail early and to record its hash.
     let profile = LoadedProfile::for_key(sf.base.calibration.as_deref(), &sf.base_dir)?;
-    let started = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let started = manifest::now_utc();
     let ctx = Context {
         base_dir: sf.base_dir.clone(),
         skip_bad_rows: opts.skip_bad_rows,
@@ -295,21 +298,14 @@ pub fn execute(sf: &ScenarioFile, opts: &RunOptions) -> Result<Outcome> {
         }
     }
     staging.write("scenario.toml", sf.text.as_bytes())?;
-    let m = Manifest {
-        coldsim_version: env!("CARGO_PKG_VERSION").to_string(),
-        git_commit: manifest::git_commit().to_string(),
-        command: opts.command.clone(),
-        scenario_file: sf.origin.clone(),
-        scenario_name: sf.base.name.clone(),
-        scenario_sha256: manifest::sha256_hex(sf.text.as_bytes()),
-        seed: sf.base.seed,
+    let body = RunBody {
         sweep_points: sf.points.len(),
         replicates: sf.replicates,
         runs: results.len(),
         shard: opts.shard,
         host: manifest::host_name(),
         threads: rayon::current_num_threads(),
-        started_at_utc: manifest::rfc3339_utc(started),
+        started_at_utc: started,
         wall_seconds: wall,
         events,
         events_per_second: events as f64 / wall.max(1e-9),
@@ -320,9 +316,9 @@ pub fn execute(sf: &ScenarioFile, opts: &RunOptions) -> Result<Outcome> {
             .map(|j| j.workload.clone())
             .unwrap_or_default(),
         calibration: profile.as_ref().map(ProfileRecord::of),
-        scenario_text: sf.text.clone(),
     };
-    staging.write("manifest.json", &m.to_json())?;
+    let mut m = RunManifest::new(sf, &opts.command, body);
+    staging.write_manifest(&mut m)?;
     let dir = staging.commit()?;
     Ok(Outcome {
         dir,

@@ -61,10 +61,7 @@ pub fn text(row: &Row, key: &str) -> String {
 
 /// Mean and standard error of the mean of a sample.
 pub fn mean_se(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    let m = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0);
-    (m, (var / n).sqrt())
+    coldsim::report::stats::mean_se(xs)
 }
 
 /// Erlang-B blocking probability B(c, a), by the stable recurrence.

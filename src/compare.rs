@@ -1,5 +1,6 @@
 //! `coldsim compare SCENARIO`: the same scenario on the real executor and
-//! in the simulator, side by side.
+//! in the simulator, side by side; and `coldsim calibrate`, which measures
+//! a profile with the real executor and writes it ([`calibrate`]).
 //!
 //! Both runs take the same arrivals (the scenario's workload with replicate
 //! 0's random streams: same times, functions and execution times) and the
@@ -39,12 +40,13 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::calibration::{LoadedProfile, Machine};
+use crate::calibration::{CalibrationProfile, LoadedProfile, Machine};
 use crate::error::Result;
 use crate::executor::calibrate;
 use crate::executor::driver::{self, DriverOptions, DriverStats, RealRun, Work};
 use crate::metrics::{Metrics, Span};
 use crate::report::manifest::{self, Manifest, ProfileRecord};
+use crate::report::staging::AtomicFile;
 use crate::report::{self, Kind, Staging};
 use crate::run::{RunResult, RunSpec};
 use crate::scenario;
@@ -384,4 +386,22 @@ pub fn run(opts: &CompareOptions, progress: &mut dyn FnMut(&str)) -> Result<Comp
         profile_source: source,
         profile_path: record.path,
     })
+}
+
+/// `coldsim calibrate`: checks the output path (an existing file is
+/// replaced only with `force`, and only if it is a calibration profile),
+/// measures, and writes the profile atomically (a temporary file beside
+/// it, fsynced and renamed: see [`crate::report::staging::AtomicFile`]);
+/// returns it.
+pub fn calibrate(opts: &calibrate::CalibrateOptions, progress: &mut dyn FnMut(&str)) -> Result<CalibrationProfile> {
+    let out = AtomicFile::create(&opts.out, opts.force, is_profile, "--out")?;
+    let profile = calibrate::measure(opts.quick, &opts.worker_bin, progress)?;
+    out.commit(profile.to_toml().as_bytes())?;
+    Ok(profile)
+}
+
+/// Whether a file's bytes are a calibration profile coldsim wrote (what
+/// `calibrate --force` may replace).
+fn is_profile(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"# coldsim calibration profile")
 }

@@ -47,10 +47,12 @@
 
 pub mod calibration;
 pub mod cfg;
+#[cfg(feature = "executor")]
 pub mod compare;
 pub mod dist;
 pub mod engine;
 pub mod error;
+#[cfg(feature = "executor")]
 pub mod executor;
 pub mod faults;
 pub mod metrics;

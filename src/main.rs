@@ -5,10 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use coldsim::report::table;
 use coldsim::scenario::{self, DEFAULT_SCENARIO};
 use coldsim::sweep::merge::{self, MergeOptions};
-use coldsim::sweep::{self, RunOptions, Shard};
+use coldsim::sweep::{self, RunOptions, Shard, table};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -179,9 +178,11 @@ enum Cmd {
         work: WorkArg,
     },
     /// A worker process of the real executor (started by the executor only).
+    #[cfg(feature = "executor")]
     #[command(hide = true)]
     Worker(coldsim::executor::worker::WorkerArgs),
     /// Runs an executor with a few workers and waits to be killed (tests).
+    #[cfg(feature = "executor")]
     #[command(hide = true)]
     ExecutorSelftest(coldsim::executor::selftest::SelftestArgs),
 }
@@ -242,10 +243,14 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
     // Commands that write outputs remove what they are staging on Ctrl-C,
     // SIGTERM or SIGHUP and exit 130, 143 or 129 (workers keep the default
     // actions: the executor stops them).
-    if !matches!(
+    #[cfg(feature = "executor")]
+    let quiet_signals = matches!(
         cli.cmd,
         Some(Cmd::Worker(_) | Cmd::ExecutorSelftest(_) | Cmd::Check { .. })
-    ) {
+    );
+    #[cfg(not(feature = "executor"))]
+    let quiet_signals = matches!(cli.cmd, Some(Cmd::Check { .. }));
+    if !quiet_signals {
         coldsim::report::staging::remove_staged_on_signals()?;
     }
     match cli.cmd {
@@ -387,68 +392,113 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
             );
             print!("{}", scenario::to_toml(&sf.base));
         }
-        Some(Cmd::Calibrate { quick, out, force }) => {
-            use coldsim::executor::{ExecutorConfig, calibrate};
-            let opts = calibrate::CalibrateOptions {
-                quick,
-                out: out.clone(),
-                force,
-                worker_bin: ExecutorConfig::current_exe()?.worker_bin,
-            };
-            calibrate::run(&opts, &mut |line| eprintln!("{line}"))?;
-            println!("profile written to {}", out.display());
-        }
+        Some(Cmd::Calibrate { quick, out, force }) => calibrate(quick, out, force)?,
         Some(Cmd::Compare {
             scenario,
             profile,
             out,
             force,
             work,
-        }) => {
-            use coldsim::compare;
-            use coldsim::executor::driver::Work;
-            let opts = compare::CompareOptions {
-                scenario,
-                profile,
-                out,
-                force,
-                work: match work {
-                    WorkArg::Cpu => Work::Cpu,
-                    WorkArg::Io => Work::Io,
-                },
-                worker_bin: coldsim::executor::ExecutorConfig::current_exe()?.worker_bin,
-                command,
-            };
-            let o = compare::run(&opts, &mut |line| eprintln!("{line}"))?;
-            let st = &o.real.stats;
-            println!(
-                "coldsim {} | compare {} | profile {} ({:?})",
-                env!("CARGO_PKG_VERSION"),
-                opts.scenario.display(),
-                o.profile_path,
-                o.profile_source
-            );
-            println!(
-                "real run: {:.1} s wall, {} workers ({} cold, {} templates, {} forks), arrivals late by {:.2} ms mean, {:.2} ms max",
-                o.real.wall.as_secs_f64(),
-                st.cold_spawns + st.templates + st.forks,
-                st.cold_spawns,
-                st.templates,
-                st.forks,
-                st.lateness_mean_ns as f64 / 1e6,
-                st.lateness_max_ns as f64 / 1e6
-            );
-            if st.failed_invocations + st.crashed_instances > 0 {
-                println!(
-                    "real failures: {} invocations failed in a worker, {} workers died on their own (each a crash for the platform core)",
-                    st.failed_invocations, st.crashed_instances
-                );
-            }
-            print!("{}", compare::render(&o.rows));
-            println!("results written to {}/", o.dir.display());
-        }
+        }) => compare(scenario, profile, out, force, work, command)?,
+        #[cfg(feature = "executor")]
         Some(Cmd::Worker(args)) => coldsim::executor::worker::run(&args)?,
+        #[cfg(feature = "executor")]
         Some(Cmd::ExecutorSelftest(args)) => coldsim::executor::selftest::run(&args)?,
     }
     Ok(())
+}
+
+/// `coldsim calibrate` (needs the `executor` feature).
+#[cfg(feature = "executor")]
+fn calibrate(quick: bool, out: PathBuf, force: bool) -> anyhow::Result<()> {
+    use coldsim::executor::{ExecutorConfig, calibrate};
+    let opts = calibrate::CalibrateOptions {
+        quick,
+        out: out.clone(),
+        force,
+        worker_bin: ExecutorConfig::current_exe()?.worker_bin,
+    };
+    coldsim::compare::calibrate(&opts, &mut |line| eprintln!("{line}"))?;
+    println!("profile written to {}", out.display());
+    Ok(())
+}
+
+/// `coldsim compare` (needs the `executor` feature).
+#[cfg(feature = "executor")]
+fn compare(
+    scenario: PathBuf,
+    profile: Option<PathBuf>,
+    out: Option<PathBuf>,
+    force: bool,
+    work: WorkArg,
+    command: Vec<String>,
+) -> anyhow::Result<()> {
+    use coldsim::compare;
+    use coldsim::executor::driver::Work;
+    let opts = compare::CompareOptions {
+        scenario,
+        profile,
+        out,
+        force,
+        work: match work {
+            WorkArg::Cpu => Work::Cpu,
+            WorkArg::Io => Work::Io,
+        },
+        worker_bin: coldsim::executor::ExecutorConfig::current_exe()?.worker_bin,
+        command,
+    };
+    let o = compare::run(&opts, &mut |line| eprintln!("{line}"))?;
+    let st = &o.real.stats;
+    println!(
+        "coldsim {} | compare {} | profile {} ({:?})",
+        env!("CARGO_PKG_VERSION"),
+        opts.scenario.display(),
+        o.profile_path,
+        o.profile_source
+    );
+    println!(
+        "real run: {:.1} s wall, {} workers ({} cold, {} templates, {} forks), arrivals late by {:.2} ms mean, {:.2} ms max",
+        o.real.wall.as_secs_f64(),
+        st.cold_spawns + st.templates + st.forks,
+        st.cold_spawns,
+        st.templates,
+        st.forks,
+        st.lateness_mean_ns as f64 / 1e6,
+        st.lateness_max_ns as f64 / 1e6
+    );
+    if st.failed_invocations + st.crashed_instances > 0 {
+        println!(
+            "real failures: {} invocations failed in a worker, {} workers died on their own (each a crash for the platform core)",
+            st.failed_invocations, st.crashed_instances
+        );
+    }
+    print!("{}", compare::render(&o.rows));
+    println!("results written to {}/", o.dir.display());
+    Ok(())
+}
+
+/// What `calibrate` and `compare` say when built without the executor.
+#[cfg(not(feature = "executor"))]
+fn no_executor(what: &str) -> anyhow::Result<()> {
+    Err(coldsim::Error::Usage(format!(
+        "coldsim {what} needs the real executor, and this coldsim was built without it (cargo feature `executor`, on by default); rebuild with `cargo build --release`"
+    ))
+    .into())
+}
+
+#[cfg(not(feature = "executor"))]
+fn calibrate(_quick: bool, _out: PathBuf, _force: bool) -> anyhow::Result<()> {
+    no_executor("calibrate")
+}
+
+#[cfg(not(feature = "executor"))]
+fn compare(
+    _scenario: PathBuf,
+    _profile: Option<PathBuf>,
+    _out: Option<PathBuf>,
+    _force: bool,
+    _work: WorkArg,
+    _command: Vec<String>,
+) -> anyhow::Result<()> {
+    no_executor("compare")
 }

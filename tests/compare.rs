@@ -36,6 +36,8 @@
 //! The other tests need no processes: the `calibration` key, the manifest
 //! record of the profile, and the one-line errors of `compare`.
 
+#![cfg(feature = "executor")]
+
 use std::path::Path;
 use std::process::Command;
 

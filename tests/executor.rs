@@ -6,6 +6,8 @@
 //! States are a few MiB except in the fork-versus-cold check (128 MiB), so
 //! the file runs in seconds.
 
+#![cfg(feature = "executor")]
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

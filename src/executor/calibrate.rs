@@ -37,7 +37,6 @@ use super::{
 };
 use crate::calibration::{CalibrationProfile, Dispatch, Machine, Point, SCHEMA, StartCost};
 use crate::error::{Error, Result};
-use crate::report::staging::AtomicFile;
 
 /// How to calibrate.
 #[derive(Debug, Clone)]
@@ -318,57 +317,9 @@ fn machine() -> Machine {
         cores: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
         cpu_model,
         kernel,
-        date: utc_now(),
+        date: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
         coldsim_version: env!("CARGO_PKG_VERSION").into(),
     }
-}
-
-/// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`.
-fn utc_now() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    utc_string(secs)
-}
-
-/// Seconds since the Unix epoch as an ISO 8601 UTC time (the proleptic
-/// Gregorian calendar, days converted through 400-year eras).
-fn utc_string(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// `coldsim calibrate`: checks the output path (an existing file is
-/// replaced only with `force`, and only if it is a calibration profile),
-/// measures, and writes the profile atomically (a temporary file beside
-/// it, fsynced and renamed: see [`crate::report::staging::AtomicFile`]);
-/// returns it.
-pub fn run(opts: &CalibrateOptions, progress: &mut dyn FnMut(&str)) -> Result<CalibrationProfile> {
-    let out = AtomicFile::create(&opts.out, opts.force, is_profile, "--out")?;
-    let profile = measure(opts.quick, &opts.worker_bin, progress)?;
-    out.commit(profile.to_toml().as_bytes())?;
-    Ok(profile)
-}
-
-/// Whether a file's bytes are a calibration profile coldsim wrote (what
-/// `calibrate --force` may replace).
-fn is_profile(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"# coldsim calibration profile")
 }
 
 #[cfg(test)]
@@ -433,12 +384,5 @@ mod tests {
         let e = CalibrationProfile::parse_str(&bad, "p.toml").unwrap_err();
         assert!(e.to_string().contains("dispatch.median_us"), "{e}");
         assert!(e.to_string().starts_with("p.toml:"), "{e}");
-    }
-
-    #[test]
-    fn utc_dates() {
-        assert_eq!(utc_string(0), "1970-01-01T00:00:00Z");
-        assert_eq!(utc_string(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(utc_string(1_767_225_599), "2025-12-31T23:59:59Z");
     }
 }

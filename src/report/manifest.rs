@@ -68,35 +68,6 @@ impl<B: Serialize> Manifest<B> {
     }
 }
 
-/// The manifest of one `coldsim run` (one run or a sweep, or a shard).
-pub type RunManifest = Manifest<RunBody>;
-
-/// The fields of a run's manifest after the provenance.
-#[derive(Clone, Debug, Serialize)]
-pub struct RunBody {
-    pub sweep_points: usize,
-    pub replicates: u32,
-    /// The runs in this folder: all of them, or those of its shard.
-    pub runs: usize,
-    /// Which slice of the sweep this folder holds (`coldsim run --shard`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub shard: Option<crate::sweep::Shard>,
-    pub host: String,
-    pub threads: usize,
-    pub started_at_utc: String,
-    pub wall_seconds: f64,
-    pub events: u64,
-    pub events_per_second: f64,
-    pub invocations: u64,
-    pub invocations_per_second: f64,
-    /// Trace files read and rows skipped or functions dropped (first run).
-    pub workload: crate::workload::WorkloadStats,
-    /// The calibration profile that priced the starts (the scenario's
-    /// `calibration` key); absent without one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub calibration: Option<ProfileRecord>,
-}
-
 /// Which calibration profile a run used: its path as read and the SHA-256
 /// of its bytes.
 #[derive(Clone, Debug, Serialize)]

@@ -18,7 +18,6 @@ pub mod render;
 pub mod staging;
 pub mod stats;
 pub mod study;
-pub mod table;
 
 pub use staging::{Kind, Staging};
 

@@ -19,6 +19,7 @@
 //! cluster) and are merged afterwards: see [`Shard`] and [`merge`].
 
 pub mod merge;
+pub mod table;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -26,10 +27,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use rayon::prelude::*;
+use serde::Serialize;
 
 use crate::calibration::LoadedProfile;
 use crate::error::{Error, Result};
-use crate::report::manifest::{self, ProfileRecord, RunBody, RunManifest};
+use crate::report::manifest::{self, ProfileRecord};
 use crate::report::progress::Bar;
 use crate::report::{self, Cell, Kind, Row, Staging};
 use crate::run::RunSpec;
@@ -136,6 +138,35 @@ pub struct JobResult {
     pub timeseries_csv: Option<Vec<u8>>,
     pub events: u64,
     pub workload: WorkloadStats,
+}
+
+/// The manifest of one `coldsim run` (one run or a sweep, or a shard).
+pub type RunManifest = manifest::Manifest<RunBody>;
+
+/// The fields of a run's manifest after the provenance.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunBody {
+    pub sweep_points: usize,
+    pub replicates: u32,
+    /// The runs in this folder: all of them, or those of its shard.
+    pub runs: usize,
+    /// Which slice of the sweep this folder holds (`coldsim run --shard`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+    pub host: String,
+    pub threads: usize,
+    pub started_at_utc: String,
+    pub wall_seconds: f64,
+    pub events: u64,
+    pub events_per_second: f64,
+    pub invocations: u64,
+    pub invocations_per_second: f64,
+    /// Trace files read and rows skipped or functions dropped (first run).
+    pub workload: crate::workload::WorkloadStats,
+    /// The calibration profile that priced the starts (the scenario's
+    /// `calibration` key); absent without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<ProfileRecord>,
 }
 
 /// What `execute` wrote.

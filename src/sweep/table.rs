@@ -2,9 +2,9 @@
 
 use std::fmt::Write;
 
-use super::Row;
+use super::Outcome;
+use crate::report::Row;
 use crate::scenario::ScenarioFile;
-use crate::sweep::Outcome;
 
 fn get(row: &Row, key: &str) -> f64 {
     row.iter()

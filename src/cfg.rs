@@ -39,19 +39,19 @@ pub(crate) const NESTED: char = '\u{1}';
 /// returns (path, message) with the message on one line.
 pub(crate) fn split_nested(outer: &str, msg: &str) -> (String, String) {
     let msg = msg.trim();
-    if let Some(rest) = msg.strip_prefix(NESTED) {
-        if let Some((inner, m)) = rest.split_once(NESTED) {
-            let (inner, m) = split_nested(inner, m);
-            let path = match (
-                outer.is_empty() || outer == ".",
-                inner.is_empty() || inner == ".",
-            ) {
-                (true, _) => inner,
-                (false, true) => outer.to_string(),
-                (false, false) => join(outer, &inner),
-            };
-            return (path, m);
-        }
+    if let Some(rest) = msg.strip_prefix(NESTED)
+        && let Some((inner, m)) = rest.split_once(NESTED)
+    {
+        let (inner, m) = split_nested(inner, m);
+        let path = match (
+            outer.is_empty() || outer == ".",
+            inner.is_empty() || inner == ".",
+        ) {
+            (true, _) => inner,
+            (false, true) => outer.to_string(),
+            (false, false) => join(outer, &inner),
+        };
+        return (path, m);
     }
     (outer.to_string(), one_line(msg))
 }
@@ -76,15 +76,15 @@ pub(crate) fn one_line(msg: &str) -> String {
 /// own.
 pub(crate) fn toml_error(text: &str, origin: &str, path: &str, e: &toml::de::Error) -> Error {
     let (path, msg) = split_nested(path, e.message());
-    if let Some(rest) = msg.strip_prefix("missing field `") {
-        if let Some(field) = rest.strip_suffix('`') {
-            let key = if path.is_empty() || path == "." {
-                field.to_string()
-            } else {
-                format!("{path}.{field}")
-            };
-            return Error::input(format!("{origin}: {key}"), "missing required key");
-        }
+    if let Some(rest) = msg.strip_prefix("missing field `")
+        && let Some(field) = rest.strip_suffix('`')
+    {
+        let key = if path.is_empty() || path == "." {
+            field.to_string()
+        } else {
+            format!("{path}.{field}")
+        };
+        return Error::input(format!("{origin}: {key}"), "missing required key");
     }
     let mut place = origin.to_string();
     if let Some(span) = e.span() {

@@ -393,7 +393,10 @@ pub fn run(opts: &CompareOptions, progress: &mut dyn FnMut(&str)) -> Result<Comp
 /// measures, and writes the profile atomically (a temporary file beside
 /// it, fsynced and renamed: see [`crate::report::staging::AtomicFile`]);
 /// returns it.
-pub fn calibrate(opts: &calibrate::CalibrateOptions, progress: &mut dyn FnMut(&str)) -> Result<CalibrationProfile> {
+pub fn calibrate(
+    opts: &calibrate::CalibrateOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<CalibrationProfile> {
     let out = AtomicFile::create(&opts.out, opts.force, is_profile, "--out")?;
     let profile = calibrate::measure(opts.quick, &opts.worker_bin, progress)?;
     out.commit(profile.to_toml().as_bytes())?;

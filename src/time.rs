@@ -178,7 +178,7 @@ impl fmt::Display for SimDuration {
             (MS, "ms"),
             (US, "us"),
         ] {
-            if v % scale == 0 {
+            if v.is_multiple_of(scale) {
                 return write!(f, "{}{}", v / scale, unit);
             }
         }

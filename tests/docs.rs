@@ -130,7 +130,7 @@ fn paragraphs(md: &str) -> Vec<(usize, String)> {
 /// breaks inside a span read as spaces). An unmatched backtick is text.
 fn split_code(par: &str) -> (String, Vec<String>) {
     let parts: Vec<&str> = par.split('`').collect();
-    let closed = if parts.len() % 2 == 0 {
+    let closed = if parts.len().is_multiple_of(2) {
         parts.len() - 1
     } else {
         parts.len()

@@ -53,7 +53,7 @@ fn crate_paths(text: &str) -> Vec<(usize, String)> {
         // `use crate::{a, b}` groups.
         if let Some(p) = code.find("crate::{") {
             let inner = &code[p + "crate::{".len()..];
-            for part in inner.split(|c: char| c == ',' || c == '}') {
+            for part in inner.split([',', '}']) {
                 let name: String = part
                     .trim()
                     .chars()

@@ -169,7 +169,7 @@ fn shard(dir: &Path, k: usize, n: usize, out: &str, extra: &[&str]) -> PathBuf {
     let mut args = vec!["run", "sweep.toml", "--shard", &spec, "--out", out, "-q"];
     args.extend_from_slice(extra);
     // Half the shards on one thread: results do not depend on it.
-    let threads = if k % 2 == 0 { "1" } else { "2" };
+    let threads = if k.is_multiple_of(2) { "1" } else { "2" };
     assert_ok(&coldsim_env(dir, &args, &[("RAYON_NUM_THREADS", threads)]));
     dir.join(out)
 }

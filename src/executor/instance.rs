@@ -563,10 +563,10 @@ impl Inst {
                 // No pidfd (pidfd_open failed, or the fork had hung up):
                 // signal the pid only while the fork's connection shows it
                 // alive, so a reused pid is never hit.
-                if let Some(c) = self.conn.as_ref() {
-                    if sys::peer_open(c.as_raw_fd()) {
-                        sys::kill_pid(*pid);
-                    }
+                if let Some(c) = self.conn.as_ref()
+                    && sys::peer_open(c.as_raw_fd())
+                {
+                    sys::kill_pid(*pid);
                 }
             }
             Proc::Pending => {}

@@ -546,14 +546,14 @@ impl Executor {
                 return Err(io_err("cannot start an instance thread")(e).into());
             }
         };
-        if let StartKind::Fork { template } = kind {
-            if let Some(t) = self.instances.get_mut(&template) {
-                t.live_forks += 1;
-                let _ = t.tx.send(Input::Fork {
-                    token,
-                    child: tx.clone(),
-                });
-            }
+        if let StartKind::Fork { template } = kind
+            && let Some(t) = self.instances.get_mut(&template)
+        {
+            t.live_forks += 1;
+            let _ = t.tx.send(Input::Fork {
+                token,
+                child: tx.clone(),
+            });
         }
         self.instances.insert(
             instance,
@@ -638,10 +638,10 @@ impl Executor {
                 }
             }
             ExecEvent::Done { instance, job, .. } => {
-                if let Some(h) = self.instances.get_mut(instance) {
-                    if h.phase == Phase::Busy(*job) {
-                        h.phase = Phase::Idle;
-                    }
+                if let Some(h) = self.instances.get_mut(instance)
+                    && h.phase == Phase::Busy(*job)
+                {
+                    h.phase = Phase::Idle;
                 }
             }
             ExecEvent::Failed { instance, .. } => {
@@ -654,10 +654,10 @@ impl Executor {
                     if let Some(t) = h.thread.take() {
                         let _ = t.join();
                     }
-                    if let StartKind::Fork { template } = h.kind {
-                        if let Some(t) = self.instances.get_mut(&template) {
-                            t.live_forks = t.live_forks.saturating_sub(1);
-                        }
+                    if let StartKind::Fork { template } = h.kind
+                        && let Some(t) = self.instances.get_mut(&template)
+                    {
+                        t.live_forks = t.live_forks.saturating_sub(1);
                     }
                 }
             }

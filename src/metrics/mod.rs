@@ -528,11 +528,12 @@ impl Metrics {
     pub fn killed(&mut self, app: u32, reason: KillReason, lost: SimDuration, jobs: u32) {
         self.counters.killed[reason.index()] += 1;
         self.counters.lost_ns += lost.as_nanos() as u128;
-        if !lost.is_zero() && jobs > 0 {
-            if let Some(&mb) = self.billing.app_memory_mb.get(app as usize) {
-                self.counters.billed_requests += jobs as u64;
-                self.counters.billed_mb_ns += self.billed(lost.as_nanos(), mb);
-            }
+        if !lost.is_zero()
+            && jobs > 0
+            && let Some(&mb) = self.billing.app_memory_mb.get(app as usize)
+        {
+            self.counters.billed_requests += jobs as u64;
+            self.counters.billed_mb_ns += self.billed(lost.as_nanos(), mb);
         }
     }
 

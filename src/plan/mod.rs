@@ -355,15 +355,15 @@ impl Planner<'_> {
 /// checked before anything runs.
 pub fn plan(sf: &ScenarioFile, opts: &PlanOptions) -> Result<PlanOutcome> {
     let usage = |m: String| Error::Usage(m);
-    if let Some(spec) = &sf.base.sweep {
-        if !spec.axes.is_empty() {
-            let keys: Vec<&str> = spec.axes.iter().map(|(k, _)| k.as_str()).collect();
-            return Err(usage(format!(
-                "{}: has a [sweep] over {}; plan varies one key itself (--vary), so remove the sweep's key paths (keep `replicates` if you like)",
-                sf.origin,
-                keys.join(", ")
-            )));
-        }
+    if let Some(spec) = &sf.base.sweep
+        && !spec.axes.is_empty()
+    {
+        let keys: Vec<&str> = spec.axes.iter().map(|(k, _)| k.as_str()).collect();
+        return Err(usage(format!(
+            "{}: has a [sweep] over {}; plan varies one key itself (--vary), so remove the sweep's key paths (keep `replicates` if you like)",
+            sf.origin,
+            keys.join(", ")
+        )));
     }
     let replicates = opts
         .replicates

@@ -303,11 +303,11 @@ impl Hosts {
     #[inline]
     fn reindex(&mut self, h: usize, old: u64) {
         let new = self.eff(h);
-        if let Some(set) = self.by_free.get_mut() {
-            if new != old {
-                set.remove(&(old, h as u32));
-                set.insert((new, h as u32));
-            }
+        if let Some(set) = self.by_free.get_mut()
+            && new != old
+        {
+            set.remove(&(old, h as u32));
+            set.insert((new, h as u32));
         }
     }
 

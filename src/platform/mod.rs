@@ -1560,10 +1560,10 @@ impl Platform {
         if let Some(h) = self.place(app, mb) {
             return Some(h);
         }
-        if self.power_on_for(mb) {
-            if let Some(h) = self.place(app, mb) {
-                return Some(h);
-            }
+        if self.power_on_for(mb)
+            && let Some(h) = self.place(app, mb)
+        {
+            return Some(h);
         }
         if !self.cfg.evict_for_memory {
             return None;
@@ -1656,11 +1656,11 @@ impl Platform {
         out: &mut Vec<Action>,
     ) {
         out.push(Action::Rejected { inv, reason });
-        if self.limits.is_some() {
-            if let Some(next) = self.release(inv.function) {
-                let a = self.cfg.fn_app[next.function as usize];
-                self.dispatch(a, next, now, out);
-            }
+        if self.limits.is_some()
+            && let Some(next) = self.release(inv.function)
+        {
+            let a = self.cfg.fn_app[next.function as usize];
+            self.dispatch(a, next, now, out);
         }
     }
 
@@ -1852,10 +1852,11 @@ impl Platform {
             State::Starting | State::Busy => {
                 self.hosts.mark_idle(host, mb);
                 self.hosts.release_idle(host, mb);
-                if state == State::Starting && took {
-                    if let Some(s) = self.snapshots.as_mut() {
-                        s.take_abandoned(app);
-                    }
+                if state == State::Starting
+                    && took
+                    && let Some(s) = self.snapshots.as_mut()
+                {
+                    s.take_abandoned(app);
                 }
             }
             State::Free => return,

@@ -130,10 +130,10 @@ impl Validate for Scenario {
                 check_function(f, host_mb, &app_names, &mut fn_names, c)
             });
         }
-        if let Some(sw) = &s.sweep {
-            if sw.replicates == 0 {
-                c.err("sweep.replicates", "expected at least 1");
-            }
+        if let Some(sw) = &s.sweep
+            && sw.replicates == 0
+        {
+            c.err("sweep.replicates", "expected at least 1");
         }
     }
 }

@@ -223,12 +223,11 @@ fn simulate(
             Next::Arrival(inv) => core.arrival(now, inv, &mut sim),
             Next::Event(_, ev) => core.event(now, ev, &mut sim),
         }
-        if let Some(slot) = check.as_deref_mut() {
-            if slot.is_none() {
-                if let Err(e) = core.platform.check_invariants() {
-                    *slot = Some(format!("after event {} at {}: {e}", core.inputs(), now));
-                }
-            }
+        if let Some(slot) = check.as_deref_mut()
+            && slot.is_none()
+            && let Err(e) = core.platform.check_invariants()
+        {
+            *slot = Some(format!("after event {} at {}: {e}", core.inputs(), now));
         }
         if core.inputs() & 0xFFFF == 0 {
             progress(Progress {

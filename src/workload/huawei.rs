@@ -357,16 +357,16 @@ fn parse_row(
         ));
     };
     let minute = abs / 60;
-    if let Some((prev, prev_line)) = last {
-        if minute <= prev {
-            return Err((
-                tc,
-                format!(
-                    "rows must be in increasing time order: this row (day {day}, time {secs} s) \
+    if let Some((prev, prev_line)) = last
+        && minute <= prev
+    {
+        return Err((
+            tc,
+            format!(
+                "rows must be in increasing time order: this row (day {day}, time {secs} s) \
                      is not after the row on line {prev_line}"
-                ),
-            ));
-        }
+            ),
+        ));
     }
     let mut n = 0usize;
     for (c, s) in f {

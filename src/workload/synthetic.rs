@@ -93,10 +93,10 @@ impl Merge {
             .collect();
         let mut heap = BinaryHeap::with_capacity(sources.len());
         for (i, src) in sources.iter_mut().enumerate() {
-            if let Some(t) = src.next_time() {
-                if t < horizon {
-                    heap.push(Reverse((t, i as u32)));
-                }
+            if let Some(t) = src.next_time()
+                && t < horizon
+            {
+                heap.push(Reverse((t, i as u32)));
             }
         }
         Merge {

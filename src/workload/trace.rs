@@ -281,10 +281,10 @@ impl WindowSorter {
     /// any item when `input_time` is None (the input has ended).
     pub fn pop(&mut self, input_time: Option<SimTime>) -> Option<(SimTime, u32, SimDuration)> {
         let Reverse((t, _, f, e)) = *self.heap.peek()?;
-        if let Some(now) = input_time {
-            if now.0 < t.0.saturating_add(self.window.0) {
-                return None;
-            }
+        if let Some(now) = input_time
+            && now.0 < t.0.saturating_add(self.window.0)
+        {
+            return None;
         }
         self.heap.pop();
         self.released = t;

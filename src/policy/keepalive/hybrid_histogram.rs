@@ -204,7 +204,7 @@ impl Config {
                 ),
             );
         }
-        if self.range.as_nanos() % self.bin.as_nanos() != 0 {
+        if !self.range.as_nanos().is_multiple_of(self.bin.as_nanos()) {
             return bad(
                 "range",
                 format!(

@@ -140,7 +140,7 @@ pub fn step_sizes(n: u32) -> Vec<u32> {
             composite[q] = true;
             q += p;
         }
-        if n % p != 0 {
+        if !n.is_multiple_of(p) {
             steps.push(p as u32);
         }
     }

@@ -581,7 +581,7 @@ impl Metrics {
     /// outcomes (completions, rejections, failures, evictions, kills), and
     /// the starts and retries its driver performs. Timers and executions
     /// record nothing here (executions end in a completion).
-    #[inline]
+    #[inline(always)]
     pub fn observe(&mut self, a: &Action) {
         match *a {
             Action::Start {

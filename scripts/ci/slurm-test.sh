@@ -27,7 +27,7 @@ t_start=$SECONDS
 
 say() { echo "slurm-test: $*"; }
 
-say "building coldsim (release; nothing to do after cargo test --release)"
+say "building coldsim (release; already built by the examples step)"
 cargo build --release --quiet --bin coldsim
 say "built in $((SECONDS - t_start)) s"
 t_build=$SECONDS

@@ -1,0 +1,296 @@
+//! The arenas: instance slots (with their generations, so that events for
+//! a slot's earlier occupant are recognised and ignored), job slots, and
+//! the intrusive lists threaded through them (each app's idle list and its
+//! list of instances with a free slot).
+
+use crate::model::Invocation;
+use crate::time::{SimDuration, SimTime};
+
+use super::Platform;
+use super::snapshots::StartKind;
+
+/// An instance slot and the generation of its current occupant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct InstanceId {
+    pub slot: u32,
+    pub generation: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum State {
+    Free,
+    Starting,
+    Busy,
+    Idle,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Job {
+    pub(super) inv: Invocation,
+    pub(super) dispatched: SimTime,
+    pub(super) exec_start: SimTime,
+    pub(super) start: Option<StartKind>,
+    /// Next job waiting for the same starting instance (NIL: none).
+    pub(super) next: u32,
+    /// The instance slot it runs or waits on.
+    pub(super) inst: u32,
+    pub(super) live: bool,
+}
+
+pub(super) const NIL: u32 = u32::MAX;
+
+#[derive(Clone, Debug)]
+pub(super) struct Instance {
+    pub(super) generation: u32,
+    pub(super) state: State,
+    pub(super) app: u32,
+    pub(super) host: u32,
+    pub(super) timer_armed: bool,
+    pub(super) expires_at: SimTime,
+    /// When it was started, and when it first went idle (MAX: not yet).
+    pub(super) created: SimTime,
+    pub(super) first_idle: SimTime,
+    /// Pre-warmed and not used yet.
+    pub(super) prewarmed: bool,
+    /// Provisioned concurrency: never evicted (see `Platform::provision`).
+    pub(super) provisioned: bool,
+    /// How it started, and whether it takes its app's snapshot.
+    pub(super) kind: StartKind,
+    pub(super) took_snapshot: bool,
+    /// Invocations still to be slowed after a restore.
+    pub(super) slowed_left: u32,
+    /// Eviction priority, set when it goes idle (lowest evicted first).
+    pub(super) priority: f64,
+    /// Order of going idle (for least-recently-used eviction).
+    pub(super) idle_seq: u64,
+    /// Position in its host's instance list.
+    pub(super) host_pos: u32,
+    /// Jobs it runs or starts for.
+    pub(super) active: u32,
+    /// Jobs waiting for it to start (a list through `Job::next`).
+    pub(super) pending: u32,
+    // Links in the app's idle list (most recent first).
+    pub(super) app_prev: u32,
+    pub(super) app_next: u32,
+    // Links in the app's list of busy or starting instances with a free
+    // slot (only with concurrency > 1).
+    pub(super) in_spare: bool,
+    pub(super) spare_prev: u32,
+    pub(super) spare_next: u32,
+    /// Past its maximum lifetime: recycled when next idle, takes no more
+    /// work meanwhile.
+    pub(super) retiring: bool,
+}
+
+/// An app's idle list (most recently idle first) and its pending pre-warm,
+/// side by side so that an arrival reads one cache line.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct List {
+    pub(super) head: u32,
+    pub(super) tail: u32,
+    /// Head of the app's list of instances with a free slot.
+    pub(super) spare: u32,
+    pub(super) prewarm: PendingPrewarm,
+}
+
+impl List {
+    pub(super) const EMPTY: List = List {
+        head: NIL,
+        tail: NIL,
+        spare: NIL,
+        prewarm: PendingPrewarm {
+            generation: 0,
+            pending: false,
+            keep: SimDuration::ZERO,
+        },
+    };
+}
+
+/// An app's pending pre-warm: its generation (an arrival of the app
+/// cancels it) and how long its instance stays idle once ready.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct PendingPrewarm {
+    pub(super) generation: u32,
+    /// A pre-warm is armed and not yet started or cancelled.
+    pub(super) pending: bool,
+    pub(super) keep: SimDuration,
+}
+
+impl Platform {
+    /// The slot of `id` if it is current and in `state`.
+    #[inline]
+    pub(super) fn live(&self, id: InstanceId, state: State) -> Option<u32> {
+        let inst = self.insts.get(id.slot as usize)?;
+        (inst.generation == id.generation && inst.state == state).then_some(id.slot)
+    }
+
+    #[inline]
+    pub(super) fn live_any(&self, id: InstanceId) -> Option<u32> {
+        let inst = self.insts.get(id.slot as usize)?;
+        (inst.generation == id.generation && inst.state != State::Free).then_some(id.slot)
+    }
+
+    #[inline]
+    pub(super) fn id(&self, slot: u32) -> InstanceId {
+        InstanceId {
+            slot,
+            generation: self.insts[slot as usize].generation,
+        }
+    }
+
+    /// Moves an instance to `to`, keeping the gauges in step.
+    #[inline]
+    pub(super) fn set_state(&mut self, slot: u32, to: State) {
+        let inst = &mut self.insts[slot as usize];
+        let mb = self.cfg.app_memory_mb[inst.app as usize];
+        let g = &mut self.gauges;
+        match inst.state {
+            State::Starting => {
+                g.starting -= 1;
+                g.starting_mb -= mb;
+            }
+            State::Busy => {
+                g.busy -= 1;
+                g.busy_mb -= mb;
+            }
+            State::Idle => {
+                g.idle -= 1;
+                g.idle_mb -= mb;
+            }
+            State::Free => {}
+        }
+        match to {
+            State::Starting => {
+                g.starting += 1;
+                g.starting_mb += mb;
+            }
+            State::Busy => {
+                g.busy += 1;
+                g.busy_mb += mb;
+            }
+            State::Idle => {
+                g.idle += 1;
+                g.idle_mb += mb;
+            }
+            State::Free => {}
+        }
+        inst.state = to;
+    }
+
+    /// A job for `inv`, dispatched now.
+    #[inline]
+    pub(super) fn new_job(
+        &mut self,
+        inv: Invocation,
+        now: SimTime,
+        start: Option<StartKind>,
+    ) -> u32 {
+        let job = Job {
+            inv,
+            dispatched: now,
+            exec_start: now,
+            start,
+            next: NIL,
+            inst: NIL,
+            live: true,
+        };
+        match self.free_jobs.pop() {
+            Some(j) => {
+                self.jobs[j as usize] = job;
+                j
+            }
+            None => {
+                self.jobs.push(job);
+                (self.jobs.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Puts the instance in its app's list of instances with a free slot,
+    /// or takes it out, as its load says.
+    pub(super) fn update_spare(&mut self, slot: u32) {
+        let (app, active, in_spare, state) = {
+            let i = &self.insts[slot as usize];
+            (i.app as usize, i.active, i.in_spare, i.state)
+        };
+        let k = self.cfg.app_concurrency[app];
+        let should = active >= 1
+            && active < k
+            && matches!(state, State::Starting | State::Busy)
+            && !self.insts[slot as usize].retiring;
+        if should == in_spare {
+            return;
+        }
+        if should {
+            let head = self.app_idle[app].spare;
+            let i = &mut self.insts[slot as usize];
+            i.in_spare = true;
+            i.spare_prev = NIL;
+            i.spare_next = head;
+            if head != NIL {
+                self.insts[head as usize].spare_prev = slot;
+            }
+            self.app_idle[app].spare = slot;
+        } else {
+            let (p, n) = {
+                let i = &mut self.insts[slot as usize];
+                i.in_spare = false;
+                (i.spare_prev, i.spare_next)
+            };
+            if p != NIL {
+                self.insts[p as usize].spare_next = n;
+            } else {
+                self.app_idle[app].spare = n;
+            }
+            if n != NIL {
+                self.insts[n as usize].spare_prev = p;
+            }
+            let i = &mut self.insts[slot as usize];
+            i.spare_prev = NIL;
+            i.spare_next = NIL;
+        }
+    }
+
+    pub(super) fn push_idle(&mut self, slot: u32, now: SimTime) {
+        let app = self.insts[slot as usize].app as usize;
+        if self.eviction_ranks {
+            self.insts[slot as usize].priority = self.eviction.priority(app as u32, now);
+        }
+        // App list: push front (most recently used first).
+        let head = self.app_idle[app].head;
+        {
+            let i = &mut self.insts[slot as usize];
+            i.app_prev = NIL;
+            i.app_next = head;
+        }
+        if head != NIL {
+            self.insts[head as usize].app_prev = slot;
+        } else {
+            self.app_idle[app].tail = slot;
+        }
+        self.app_idle[app].head = slot;
+        let seq = self.next_idle_seq;
+        self.next_idle_seq += 1;
+        self.insts[slot as usize].idle_seq = seq;
+    }
+
+    pub(super) fn unlink_idle(&mut self, slot: u32) {
+        let (app, ap, an) = {
+            let i = &self.insts[slot as usize];
+            (i.app as usize, i.app_prev, i.app_next)
+        };
+        if ap != NIL {
+            self.insts[ap as usize].app_next = an;
+        } else {
+            self.app_idle[app].head = an;
+        }
+        if an != NIL {
+            self.insts[an as usize].app_prev = ap;
+        } else {
+            self.app_idle[app].tail = ap;
+        }
+        let i = &mut self.insts[slot as usize];
+        i.app_prev = NIL;
+        i.app_next = NIL;
+    }
+}

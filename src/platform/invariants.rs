@@ -1,0 +1,215 @@
+//! The core's internal invariants, checked from scratch by
+//! [`Platform::check_invariants`] (tests call it after every event).
+
+use std::collections::VecDeque;
+
+use super::arena::NIL;
+use super::{Gauges, HostState, Platform, State};
+
+impl Platform {
+    /// Checks every internal invariant; used by tests after each event.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let h = self.hosts.len();
+        let mut used = vec![0u64; h];
+        let mut idle = vec![0u64; h];
+        let mut count = vec![0u32; h];
+        let mut g = Gauges {
+            queued: self.gauges.queued,
+            throttled: self.gauges.throttled,
+            hosts_on: self
+                .host_state
+                .iter()
+                .filter(|s| matches!(s, HostState::Up | HostState::Failed | HostState::Draining))
+                .count() as u64,
+            ..Gauges::default()
+        };
+        for (h, st) in self.host_state.iter().enumerate() {
+            if self.hosts.is_closed(h as u32) != (*st != HostState::Up) {
+                return Err(format!("host {h} is {st:?} but closed is out of step"));
+            }
+            if matches!(
+                st,
+                HostState::Failed | HostState::Reclaimed | HostState::Off
+            ) && !self.host_insts[h].is_empty()
+            {
+                return Err(format!("host {h} is {st:?} and still has instances"));
+            }
+        }
+        let retries = self.retries.iter().filter(|r| r.is_some()).count() as u64;
+        if retries != self.pending_retries
+            || retries as usize + self.free_retries.len() != self.retries.len()
+        {
+            return Err("pending retries out of step".into());
+        }
+        if !self.deferred.is_empty() {
+            return Err("admitted invocations left undispatched".into());
+        }
+        let mut idle_per_app = vec![0usize; self.app_idle.len()];
+        let mut spare_per_app = vec![0usize; self.app_idle.len()];
+        let mut attached = 0u64;
+        for inst in self.insts.iter() {
+            if inst.state == State::Free {
+                continue;
+            }
+            let mb = self.cfg.app_memory_mb[inst.app as usize];
+            used[inst.host as usize] += mb;
+            count[inst.host as usize] += 1;
+            let k = self.cfg.app_concurrency[inst.app as usize];
+            let mut pending = 0;
+            let mut j = inst.pending;
+            while j != NIL {
+                pending += 1;
+                if !self.jobs[j as usize].live {
+                    return Err("a freed job waits for an instance".into());
+                }
+                j = self.jobs[j as usize].next;
+            }
+            match inst.state {
+                State::Starting => {
+                    g.starting += 1;
+                    g.starting_mb += mb;
+                    if pending != inst.active {
+                        return Err(format!(
+                            "starting instance with {} jobs, {pending} pending",
+                            inst.active
+                        ));
+                    }
+                }
+                State::Busy => {
+                    g.busy += 1;
+                    g.busy_mb += mb;
+                    g.running += inst.active as u64;
+                    if inst.active == 0 || pending != 0 {
+                        return Err("busy instance with no job or pending jobs".into());
+                    }
+                }
+                State::Idle => {
+                    g.idle += 1;
+                    g.idle_mb += mb;
+                    idle[inst.host as usize] += mb;
+                    idle_per_app[inst.app as usize] += 1;
+                    if inst.active != 0 {
+                        return Err("idle instance with jobs".into());
+                    }
+                }
+                State::Free => {}
+            }
+            if inst.active > k {
+                return Err(format!("instance runs {} > concurrency {k}", inst.active));
+            }
+            attached += inst.active as u64;
+            let should_spare = inst.active >= 1
+                && inst.active < k
+                && matches!(inst.state, State::Starting | State::Busy)
+                && !inst.retiring;
+            if inst.in_spare != should_spare {
+                return Err(format!(
+                    "instance with {} of {k} jobs in state {:?}: spare {}",
+                    inst.active, inst.state, inst.in_spare
+                ));
+            }
+            if inst.in_spare {
+                spare_per_app[inst.app as usize] += 1;
+            }
+        }
+        let live_jobs = self.jobs.iter().filter(|j| j.live).count() as u64;
+        if live_jobs != attached || live_jobs as usize + self.free_jobs.len() != self.jobs.len() {
+            return Err(format!(
+                "{live_jobs} live jobs, {attached} attached to instances"
+            ));
+        }
+        for i in 0..h {
+            let hi = i as u32;
+            if used[i] > self.hosts.capacity_mb() {
+                return Err(format!("host {i} over capacity: {} MB used", used[i]));
+            }
+            if self.hosts.unused_mb(hi) + used[i] != self.hosts.capacity_mb() {
+                return Err(format!("host {i} free memory out of step"));
+            }
+            if self.hosts.idle_mb(hi) != idle[i] || self.hosts.instances(hi) != count[i] {
+                return Err(format!("host {i} idle memory or count out of step"));
+            }
+            let list = &self.host_insts[i];
+            if list.len() != count[i] as usize
+                || list.iter().enumerate().any(|(p, &slot)| {
+                    let inst = &self.insts[slot as usize];
+                    inst.host != hi || inst.host_pos as usize != p || inst.state == State::Free
+                })
+            {
+                return Err(format!("host {i} instance list out of step"));
+            }
+        }
+        if g != self.gauges {
+            return Err(format!("gauges {:?} != recount {:?}", self.gauges, g));
+        }
+        let queued: usize = self.app_queue.iter().map(VecDeque::len).sum();
+        if queued as u64 != self.gauges.queued {
+            return Err("queue length out of step".into());
+        }
+        if self.gauges.queued + self.gauges.throttled > self.cfg.queue_max_len as u64 {
+            return Err("more waiting than the queue holds".into());
+        }
+        for (app, &n) in idle_per_app.iter().enumerate() {
+            let mut walked = 0;
+            let mut cur = self.app_idle[app].head;
+            while cur != NIL {
+                walked += 1;
+                cur = self.insts[cur as usize].app_next;
+            }
+            if walked != n {
+                return Err(format!("app {app} idle list has {walked}, expected {n}"));
+            }
+            let mut walked = 0;
+            let mut cur = self.app_idle[app].spare;
+            while cur != NIL {
+                walked += 1;
+                cur = self.insts[cur as usize].spare_next;
+            }
+            if walked != spare_per_app[app] {
+                return Err(format!("app {app} spare list out of step"));
+            }
+            if (n > 0 || spare_per_app[app] > 0) && !self.app_queue[app].is_empty() {
+                return Err(format!("app {app} has free slots and queued work"));
+            }
+        }
+        match &self.limits {
+            Some(l) => {
+                // Admitted = given an instance or waiting for memory.
+                let mut per_fn = vec![0u32; l.inflight.len()];
+                for j in self.jobs.iter().filter(|j| j.live) {
+                    per_fn[j.inv.function as usize] += 1;
+                }
+                for q in &self.app_queue {
+                    for w in q {
+                        per_fn[w.inv.function as usize] += 1;
+                    }
+                }
+                if per_fn != l.inflight || per_fn.iter().map(|&n| n as u64).sum::<u64>() != l.total
+                {
+                    return Err("concurrency counts out of step".into());
+                }
+                if l.total > l.global || per_fn.iter().zip(&l.fn_limit).any(|(&n, &lim)| n > lim) {
+                    return Err("a concurrency limit is exceeded".into());
+                }
+                let held: usize = l.held.iter().map(VecDeque::len).sum();
+                if held as u64 != self.gauges.throttled {
+                    return Err("throttled count out of step".into());
+                }
+                for (f, q) in l.held.iter().enumerate() {
+                    if !q.is_empty() && l.admits(f as u32) {
+                        return Err(format!("function {f} is held while its limits admit it"));
+                    }
+                }
+            }
+            None => {
+                if self.gauges.throttled != 0 {
+                    return Err("throttled invocations with no limits".into());
+                }
+            }
+        }
+        if let Some(s) = &self.snapshots {
+            s.check()?;
+        }
+        Ok(())
+    }
+}

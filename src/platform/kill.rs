@@ -1,0 +1,269 @@
+//! Instances that die before their time: kills (host failure, reclaim,
+//! out of memory, a crash, the maximum lifetime), the retry or failure of
+//! what they ran, the hosts' conditions, preemption notices, and the
+//! relocation of idle instances.
+
+use crate::model::Invocation;
+use crate::time::{SimDuration, SimTime};
+
+use super::arena::NIL;
+use super::{Action, HostState, KillReason, Platform, State};
+
+impl Platform {
+    /// Kills the instance in `slot`, whatever its state: the invocations it
+    /// runs or starts for fail (and are retried or failed for good), its
+    /// memory is freed. The caller drains the queue afterwards
+    /// ([`Platform::after_kill`]), once for a batch of kills.
+    pub(super) fn kill(
+        &mut self,
+        slot: u32,
+        reason: KillReason,
+        now: SimTime,
+        out: &mut Vec<Action>,
+    ) {
+        let id = self.id(slot);
+        let (app, host, state, took) = {
+            let i = &self.insts[slot as usize];
+            (i.app, i.host, i.state, i.took_snapshot)
+        };
+        let mb = self.cfg.app_memory_mb[app as usize];
+        let mut lost = SimDuration::ZERO;
+        let mut jobs = 0u32;
+        if self.insts[slot as usize].active > 0 {
+            // O(live jobs) per kill: kills are rare next to invocations.
+            for j in 0..self.jobs.len() {
+                let job = self.jobs[j];
+                if !job.live || job.inst != slot {
+                    continue;
+                }
+                self.jobs[j].live = false;
+                self.free_jobs.push(j as u32);
+                jobs += 1;
+                if state == State::Busy {
+                    lost = lost + now.since(job.exec_start);
+                    self.gauges.running -= 1;
+                }
+                let mut admitted = None;
+                if self.limits.is_some() {
+                    admitted = self.release(job.inv.function);
+                }
+                self.retry_or_fail(job.inv, reason, out);
+                if let Some(inv) = admitted {
+                    self.deferred.push(inv);
+                }
+            }
+        }
+        let inst = &mut self.insts[slot as usize];
+        inst.active = 0;
+        inst.pending = NIL;
+        if self.multi {
+            self.update_spare(slot);
+        }
+        match state {
+            State::Idle => {
+                self.unlink_idle(slot);
+                self.hosts.release_idle(host, mb);
+            }
+            State::Starting | State::Busy => {
+                self.hosts.mark_idle(host, mb);
+                self.hosts.release_idle(host, mb);
+                if state == State::Starting && took {
+                    if let Some(s) = self.snapshots.as_mut() {
+                        s.take_abandoned(app);
+                    }
+                }
+            }
+            State::Free => return,
+        }
+        self.set_state(slot, State::Free);
+        let pos = self.insts[slot as usize].host_pos as usize;
+        let list = &mut self.host_insts[host as usize];
+        list.swap_remove(pos);
+        if let Some(&moved) = list.get(pos) {
+            self.insts[moved as usize].host_pos = pos as u32;
+        }
+        if self.insts[slot as usize].prewarmed {
+            out.push(Action::PrewarmWasted { app });
+        }
+        let inst = &mut self.insts[slot as usize];
+        inst.prewarmed = false;
+        inst.provisioned = false;
+        inst.retiring = false;
+        inst.generation = inst.generation.wrapping_add(1);
+        inst.timer_armed = false;
+        self.free_slots.push(slot);
+        out.push(Action::Killed {
+            instance: id,
+            app,
+            host,
+            reason,
+            lost,
+            jobs,
+        });
+    }
+
+    /// After kills: dispatch the held invocations their freed concurrency
+    /// slots admitted, then serve the queue with the freed memory.
+    pub(super) fn after_kill(&mut self, now: SimTime, out: &mut Vec<Action>) {
+        while let Some(inv) = self.deferred.pop() {
+            let a = self.cfg.fn_app[inv.function as usize];
+            self.dispatch(a, inv, now, out);
+        }
+        if self.gauges.queued > 0 {
+            self.drain_queue(now, out);
+        }
+    }
+
+    /// A failed attempt: retried after a backoff if its function's policy
+    /// allows another attempt, else failed for good.
+    pub(super) fn retry_or_fail(
+        &mut self,
+        inv: Invocation,
+        reason: KillReason,
+        out: &mut Vec<Action>,
+    ) {
+        let pol = self.cfg.fn_retry[inv.function as usize];
+        let next = inv.attempt + 1;
+        if next >= pol.max_attempts {
+            out.push(Action::Failed { inv, reason });
+            return;
+        }
+        let retry = Invocation {
+            attempt: next,
+            ..inv
+        };
+        let token = match self.free_retries.pop() {
+            Some(t) => {
+                self.retries[t as usize] = Some(retry);
+                t
+            }
+            None => {
+                self.retries.push(Some(retry));
+                (self.retries.len() - 1) as u32
+            }
+        };
+        self.pending_retries += 1;
+        out.push(Action::Retry {
+            token,
+            cap: pol.cap(next),
+            reason,
+        });
+    }
+
+    /// Kills every instance on host `h` for `reason`.
+    pub(super) fn kill_host(
+        &mut self,
+        h: u32,
+        reason: KillReason,
+        now: SimTime,
+        out: &mut Vec<Action>,
+    ) {
+        while let Some(&slot) = self.host_insts[h as usize].last() {
+            self.kill(slot, reason, now, out);
+        }
+    }
+
+    pub(super) fn set_host(&mut self, h: u32, st: HostState) {
+        let on =
+            |s: HostState| matches!(s, HostState::Up | HostState::Failed | HostState::Draining);
+        let old = self.host_state[h as usize];
+        if on(old) && !on(st) {
+            self.gauges.hosts_on -= 1;
+        } else if !on(old) && on(st) {
+            self.gauges.hosts_on += 1;
+        }
+        self.host_state[h as usize] = st;
+        self.hosts.set_closed(h, st != HostState::Up);
+    }
+
+    /// Host `h` fails: everything on it dies, and it is closed until
+    /// repaired. A host already down is left alone.
+    pub(super) fn host_fail(&mut self, h: u32, now: SimTime, out: &mut Vec<Action>) {
+        if !matches!(
+            self.host_state[h as usize],
+            HostState::Up | HostState::Draining
+        ) {
+            return;
+        }
+        self.set_host(h, HostState::Failed);
+        self.kill_host(h, KillReason::HostFailure, now, out);
+        self.after_kill(now, out);
+    }
+
+    /// Host `h` is back and takes instances again.
+    pub(super) fn host_repair(&mut self, h: u32, now: SimTime, out: &mut Vec<Action>) {
+        if matches!(
+            self.host_state[h as usize],
+            HostState::Failed | HostState::Reclaimed
+        ) {
+            self.set_host(h, HostState::Up);
+            self.after_kill(now, out);
+        }
+    }
+
+    /// A preemption notice for host `h`: it is closed; its idle instances
+    /// move to other hosts (or are evicted); busy ones may finish.
+    pub(super) fn preempt(&mut self, h: u32, now: SimTime, out: &mut Vec<Action>) {
+        if self.host_state[h as usize] != HostState::Up {
+            return;
+        }
+        self.set_host(h, HostState::Draining);
+        let insts: Vec<u32> = self.host_insts[h as usize].clone();
+        for slot in insts {
+            if self.insts[slot as usize].state == State::Idle {
+                if !(self.cfg.relocate_on_notice && self.relocate(slot, now, out)) {
+                    self.kill(slot, KillReason::Preemption, now, out);
+                }
+            } else {
+                // Busy or starting: takes no more work, and moves (or goes)
+                // when its last invocation ends.
+                self.insts[slot as usize].retiring = true;
+                if self.multi {
+                    self.update_spare(slot);
+                }
+            }
+        }
+        self.after_kill(now, out);
+    }
+
+    /// The preempted host `h` is reclaimed: what still runs there dies.
+    pub(super) fn reclaim(&mut self, h: u32, now: SimTime, out: &mut Vec<Action>) {
+        if !matches!(
+            self.host_state[h as usize],
+            HostState::Up | HostState::Draining
+        ) {
+            return;
+        }
+        self.set_host(h, HostState::Reclaimed);
+        self.kill_host(h, KillReason::Preemption, now, out);
+        self.after_kill(now, out);
+    }
+
+    /// Moves an idle instance to another host: kills it here and starts a
+    /// replacement as a pre-warm where placement finds room (by full init
+    /// or snapshot restore, as the snapshot model says), idle for what is
+    /// left of its keep-alive. False (and nothing done) if no host has room.
+    pub(super) fn relocate(&mut self, slot: u32, now: SimTime, out: &mut Vec<Action>) -> bool {
+        let (app, from, expires, provisioned) = {
+            let i = &self.insts[slot as usize];
+            (i.app, i.host, i.expires_at, i.provisioned)
+        };
+        let mb = self.cfg.app_memory_mb[app as usize];
+        // The source host is closed, so placement looks elsewhere.
+        let Some(to) = self.place(app, mb) else {
+            return false;
+        };
+        self.kill(slot, KillReason::Relocation, now, out);
+        out.push(Action::Relocated { app, from, to });
+        let keep = if provisioned {
+            SimDuration::ZERO
+        } else {
+            expires.since(now).max(SimDuration::from_nanos(1))
+        };
+        let new = self.new_instance(app, to, None, now, out);
+        let inst = &mut self.insts[new as usize];
+        inst.provisioned = provisioned;
+        inst.expires_at = now + keep;
+        true
+    }
+}

@@ -1,0 +1,574 @@
+//! An instance's life: placement and start (cold or pre-warmed, and the
+//! provisioned ones), ready, attaching invocations to it, executing them,
+//! finishing them, the keep-alive decision, idling and eviction.
+
+use crate::model::Invocation;
+use crate::time::{SimDuration, SimTime};
+
+use super::arena::{Instance, NIL};
+use super::decisions::{IdleInstance, KeepDecision};
+use super::snapshots::StartKind;
+use super::{Action, Completion, EvictReason, HostState, KillReason, Platform, State, WarmSelect};
+
+impl Platform {
+    /// Starts every app's provisioned instances (`app_min_instances`), as
+    /// pre-warms, where a host has room; call once, at time 0, before any
+    /// input. Instances that find no room are not retried. A provisioned
+    /// instance is never evicted, by keep-alive or for memory, and never
+    /// unloaded for a pre-warm: like provisioned concurrency on AWS Lambda,
+    /// it stays for the whole run, idle (and counted as idle memory) when
+    /// unused.
+    pub fn provision(&mut self, now: SimTime, out: &mut Vec<Action>) {
+        for app in 0..self.cfg.app_min_instances.len() as u32 {
+            for _ in 0..self.cfg.app_min_instances[app as usize] {
+                if let Some(slot) = self.prewarm_start(app, now, out) {
+                    self.insts[slot as usize].provisioned = true;
+                }
+            }
+        }
+    }
+
+    /// The idle instance of `app` that serves the next arrival, or NIL.
+    #[inline]
+    pub(super) fn pick_warm(&self, app: u32) -> u32 {
+        let list = self.app_idle[app as usize];
+        match self.cfg.warm {
+            WarmSelect::MostRecentlyUsed => list.head,
+            WarmSelect::LeastRecentlyUsed => list.tail,
+            WarmSelect::Newest => {
+                // O(idle instances of the app), documented.
+                let mut best = NIL;
+                let mut cur = list.head;
+                while cur != NIL {
+                    let i = &self.insts[cur as usize];
+                    if best == NIL || i.created > self.insts[best as usize].created {
+                        best = cur;
+                    }
+                    cur = i.app_next;
+                }
+                best
+            }
+        }
+    }
+
+    /// A pre-warm is due: start an instance of `app` with no invocation, if
+    /// a host has free memory (a pre-warm never evicts).
+    pub(super) fn prewarm_start(
+        &mut self,
+        app: u32,
+        now: SimTime,
+        out: &mut Vec<Action>,
+    ) -> Option<u32> {
+        let mb = self.cfg.app_memory_mb[app as usize];
+        let host = match self.place(app, mb) {
+            Some(h) => h,
+            None if self.power_on_for(mb) => self.place(app, mb)?,
+            None => return None,
+        };
+        Some(self.new_instance(app, host, None, now, out))
+    }
+
+    /// The placement policy's host for a new instance, if one has room.
+    #[inline]
+    pub(super) fn place(&mut self, app: u32, mb: u64) -> Option<u32> {
+        match &self.snapshots {
+            Some(s) => self.placement.place_near(&self.hosts, s, app, mb),
+            None => self.placement.place(&self.hosts, app, mb),
+        }
+    }
+
+    /// An instance finished starting: run what waits for it, or (a
+    /// pre-warm) serve the app's queue or go idle.
+    pub(super) fn ready(&mut self, slot: u32, now: SimTime, out: &mut Vec<Action>) {
+        let (app, host, kind, took) = {
+            let i = &self.insts[slot as usize];
+            (i.app, i.host, i.kind, i.took_snapshot)
+        };
+        if let Some(s) = self.snapshots.as_mut() {
+            s.ready(app, host, kind, took);
+        }
+        if self.insts[slot as usize].active == 0 {
+            self.prewarm_ready(slot, now, out);
+            return;
+        }
+        self.set_state(slot, State::Busy);
+        // The pending list is newest first: reverse it to run in order.
+        let mut j = std::mem::replace(&mut self.insts[slot as usize].pending, NIL);
+        let mut rev = NIL;
+        while j != NIL {
+            let next = self.jobs[j as usize].next;
+            self.jobs[j as usize].next = rev;
+            rev = j;
+            j = next;
+        }
+        let mut j = rev;
+        while j != NIL {
+            let next = self.jobs[j as usize].next;
+            self.jobs[j as usize].next = NIL;
+            self.execute(slot, j, now, out);
+            j = next;
+        }
+    }
+
+    /// A pre-warmed instance is ready: serve the app's queue, or go idle for
+    /// as long as the keep-alive policy says.
+    pub(super) fn prewarm_ready(&mut self, slot: u32, now: SimTime, out: &mut Vec<Action>) {
+        let app = self.insts[slot as usize].app;
+        self.set_state(slot, State::Busy);
+        self.insts[slot as usize].prewarmed = true;
+        let k = self.cfg.app_concurrency[app as usize];
+        let mut served = 0;
+        while served < k {
+            let Some(w) = self.app_queue[app as usize].pop_front() else {
+                break;
+            };
+            self.gauges.queued -= 1;
+            self.attach(slot, w.inv, now, out);
+            served += 1;
+        }
+        if served > 0 {
+            return;
+        }
+        // A relocated instance keeps what was left of its keep-alive (set in
+        // `expires_at` by `relocate`); a pre-warm keeps its app's window.
+        let expires = self.insts[slot as usize].expires_at;
+        let keep = if expires > now {
+            expires.since(now)
+        } else {
+            self.app_idle[app as usize].prewarm.keep
+        };
+        self.go_idle(slot, now, keep, out);
+        self.drain_queue(now, out);
+    }
+
+    /// Gives `inv` a slot of an instance that has one (starting, busy, or
+    /// idle and just taken out of the idle list): it runs now, or when the
+    /// instance is ready.
+    #[inline]
+    pub(super) fn attach(
+        &mut self,
+        slot: u32,
+        inv: Invocation,
+        now: SimTime,
+        out: &mut Vec<Action>,
+    ) {
+        let (app, state) = {
+            let i = &self.insts[slot as usize];
+            (i.app, i.state)
+        };
+        if self.eviction_ranks {
+            self.eviction.on_use(app, now);
+        }
+        if state == State::Starting {
+            self.attach_pending(slot, inv, now);
+        } else {
+            let j = self.new_job(inv, now, None);
+            self.jobs[j as usize].inst = slot;
+            let mb = self.cfg.app_memory_mb[app as usize];
+            let inst = &mut self.insts[slot as usize];
+            inst.active += 1;
+            if inst.prewarmed {
+                inst.prewarmed = false;
+                out.push(Action::PrewarmUsed { app });
+            }
+            if state == State::Idle {
+                inst.state = State::Busy;
+                let g = &mut self.gauges;
+                g.idle -= 1;
+                g.idle_mb -= mb;
+                g.busy += 1;
+                g.busy_mb += mb;
+            }
+            self.execute(slot, j, now, out);
+        }
+        if self.multi {
+            self.update_spare(slot);
+        }
+    }
+
+    /// Gives `inv` a slot of a starting instance: it waits for the start.
+    pub(super) fn attach_pending(&mut self, slot: u32, inv: Invocation, now: SimTime) {
+        let kind = self.insts[slot as usize].kind;
+        let j = self.new_job(inv, now, Some(kind));
+        self.jobs[j as usize].inst = slot;
+        let inst = &mut self.insts[slot as usize];
+        inst.active += 1;
+        self.jobs[j as usize].next = inst.pending;
+        inst.pending = j;
+    }
+
+    /// Starts job `j` on busy instance `slot`, slowed if the instance was
+    /// restored and its working set is not back yet.
+    #[inline]
+    pub(super) fn execute(&mut self, slot: u32, j: u32, now: SimTime, out: &mut Vec<Action>) {
+        let job = &mut self.jobs[j as usize];
+        job.exec_start = now;
+        let mut exec = job.inv.exec;
+        let function = job.inv.function;
+        if self.insts[slot as usize].slowed_left > 0 {
+            exec = self.slowed(slot, exec);
+        }
+        self.gauges.running += 1;
+        out.push(Action::Execute {
+            instance: self.id(slot),
+            job: j,
+            function,
+            exec,
+        });
+    }
+
+    /// `exec` stretched by the restore slow-down (one fewer left).
+    #[cold]
+    pub(super) fn slowed(&mut self, slot: u32, exec: SimDuration) -> SimDuration {
+        let inst = &mut self.insts[slot as usize];
+        inst.slowed_left -= 1;
+        match &self.snapshots {
+            Some(s) => {
+                let ppm = s.config().slowdown_ppm as u128;
+                let v = (exec.as_nanos() as u128 * ppm).div_ceil(1_000_000);
+                SimDuration::from_nanos(v.min(u64::MAX as u128) as u64)
+            }
+            None => exec,
+        }
+    }
+
+    /// Job `j` ended on busy instance `slot`: the instance takes the next
+    /// invocation waiting for its app, or keeps running others, or goes
+    /// idle.
+    pub(super) fn finish(&mut self, slot: u32, j: u32, now: SimTime, out: &mut Vec<Action>) {
+        let app = self.insts[slot as usize].app;
+        let job = &mut self.jobs[j as usize];
+        debug_assert!(job.live);
+        job.live = false;
+        let job = *job;
+        self.free_jobs.push(j);
+        self.insts[slot as usize].active -= 1;
+        self.gauges.running -= 1;
+        out.push(Action::Completed(Completion {
+            inv: job.inv,
+            app,
+            dispatched: job.dispatched,
+            exec_start: job.exec_start,
+            end: now,
+            start: job.start,
+        }));
+        let mut admitted = if self.limits.is_some() {
+            self.release(job.inv.function)
+        } else {
+            None
+        };
+        if let Some(w) = self.app_queue[app as usize].pop_front() {
+            // Its entry in `order` is now stale and skipped later.
+            self.gauges.queued -= 1;
+            self.attach(slot, w.inv, now, out);
+        } else if let Some(inv) =
+            admitted.take_if(|inv| self.cfg.fn_app[inv.function as usize] == app)
+        {
+            self.attach(slot, inv, now, out);
+        } else if self.insts[slot as usize].active > 0 {
+            self.update_spare(slot);
+        } else {
+            self.idle_decision(slot, app, now, out);
+        }
+        if self.gauges.queued > 0 {
+            self.drain_queue(now, out);
+        }
+        if let Some(inv) = admitted {
+            let a = self.cfg.fn_app[inv.function as usize];
+            self.dispatch(a, inv, now, out);
+        }
+    }
+
+    /// The last execution of an instance ended with nothing queued for its
+    /// app: the keep-alive policy decides.
+    pub(super) fn idle_decision(
+        &mut self,
+        slot: u32,
+        app: u32,
+        now: SimTime,
+        out: &mut Vec<Action>,
+    ) {
+        if self.multi {
+            self.update_spare(slot);
+        }
+        let draining = if self.insts[slot as usize].retiring {
+            let host = self.insts[slot as usize].host;
+            if self.host_state[host as usize] != HostState::Draining {
+                self.kill(slot, KillReason::Lifetime, now, out);
+                return;
+            }
+            // Its host is under a preemption notice: the keep-alive policy
+            // decides as usual, then the idle instance moves away.
+            true
+        } else {
+            false
+        };
+        let inst = &mut self.insts[slot as usize];
+        if inst.first_idle == SimTime::MAX {
+            inst.first_idle = now;
+        }
+        let view = IdleInstance {
+            created: inst.created,
+            first_idle: inst.first_idle,
+        };
+        match self.keepalive.on_idle(app, now, view) {
+            KeepDecision::Keep(ttl) => self.go_idle(slot, now, ttl, out),
+            KeepDecision::Evict => self.go_idle(slot, now, SimDuration::ZERO, out),
+            KeepDecision::Prewarm { .. } if self.insts[slot as usize].provisioned => {
+                self.go_idle(slot, now, SimDuration::ZERO, out)
+            }
+            KeepDecision::Prewarm { after, keep } => {
+                self.go_idle(slot, now, SimDuration::ZERO, out);
+                let p = &mut self.app_idle[app as usize].prewarm;
+                p.generation = p.generation.wrapping_add(1);
+                p.pending = true;
+                p.keep = keep;
+                out.push(Action::ArmPrewarm {
+                    app,
+                    generation: p.generation,
+                    at: now + after,
+                });
+            }
+        }
+        if draining
+            && self.insts[slot as usize].state == State::Idle
+            && !(self.cfg.relocate_on_notice && self.relocate(slot, now, out))
+        {
+            self.kill(slot, KillReason::Preemption, now, out);
+        }
+    }
+
+    /// Puts an instance with no work in the idle lists for `keep`, arming
+    /// its timer; zero evicts it at once (through the idle state, so that
+    /// eviction has one path).
+    pub(super) fn go_idle(
+        &mut self,
+        slot: u32,
+        now: SimTime,
+        keep: SimDuration,
+        out: &mut Vec<Action>,
+    ) {
+        let (app, host) = {
+            let i = &self.insts[slot as usize];
+            (i.app, i.host)
+        };
+        let mb = self.cfg.app_memory_mb[app as usize];
+        self.set_state(slot, State::Idle);
+        let inst = &mut self.insts[slot as usize];
+        inst.expires_at = now + keep;
+        let provisioned = inst.provisioned;
+        let arm = !inst.timer_armed && !keep.is_zero() && !provisioned;
+        if arm {
+            inst.timer_armed = true;
+        }
+        self.hosts.mark_idle(host, mb);
+        self.push_idle(slot, now);
+        if provisioned {
+            // Stays idle, with no timer, until used.
+        } else if keep.is_zero() {
+            self.evict(slot, EvictReason::KeepAlive, out);
+        } else if arm {
+            out.push(Action::ArmKeepAlive {
+                instance: self.id(slot),
+                at: now + keep,
+            });
+        }
+    }
+
+    /// Takes an idle instance out of its lists for work (still `Idle` until
+    /// [`Platform::attach`] makes it busy).
+    #[inline]
+    pub(super) fn take_idle(&mut self, slot: u32) {
+        let (app, host) = {
+            let i = &self.insts[slot as usize];
+            (i.app, i.host)
+        };
+        let mb = self.cfg.app_memory_mb[app as usize];
+        self.unlink_idle(slot);
+        self.hosts.mark_taken(host, mb);
+    }
+
+    /// Starts a new instance for `inv` if a host can take it (evicting idle
+    /// instances if allowed). False if not.
+    pub(super) fn try_start(
+        &mut self,
+        app: u32,
+        inv: Invocation,
+        now: SimTime,
+        out: &mut Vec<Action>,
+    ) -> bool {
+        let Some(host) = self.find_host(app, out) else {
+            return false;
+        };
+        self.new_instance(app, host, Some(inv), now, out);
+        true
+    }
+
+    /// Starts an instance of `app` on `host` (which has room): for `inv`
+    /// (a cold start), or with no invocation (a pre-warm).
+    pub(super) fn new_instance(
+        &mut self,
+        app: u32,
+        host: u32,
+        inv: Option<Invocation>,
+        now: SimTime,
+        out: &mut Vec<Action>,
+    ) -> u32 {
+        let mb = self.cfg.app_memory_mb[app as usize];
+        self.hosts.alloc(host, mb);
+        let (kind, take) = match self.snapshots.as_mut() {
+            Some(s) => s.start_kind(app, host),
+            None => (StartKind::Full, false),
+        };
+        let slowed = match (&self.snapshots, kind) {
+            (Some(s), StartKind::LocalRestore | StartKind::RemoteRestore) => {
+                s.config().slowdown_invocations
+            }
+            _ => 0,
+        };
+        let slot = match self.free_slots.pop() {
+            Some(s) => s,
+            None => {
+                self.insts.push(Instance {
+                    generation: 0,
+                    state: State::Free,
+                    app: 0,
+                    host: 0,
+                    timer_armed: false,
+                    expires_at: SimTime::ZERO,
+                    created: SimTime::ZERO,
+                    first_idle: SimTime::MAX,
+                    prewarmed: false,
+                    provisioned: false,
+                    kind: StartKind::Full,
+                    took_snapshot: false,
+                    slowed_left: 0,
+                    priority: 0.0,
+                    idle_seq: 0,
+                    host_pos: 0,
+                    active: 0,
+                    pending: NIL,
+                    app_prev: NIL,
+                    app_next: NIL,
+                    in_spare: false,
+                    spare_prev: NIL,
+                    spare_next: NIL,
+                    retiring: false,
+                });
+                (self.insts.len() - 1) as u32
+            }
+        };
+        let inst = &mut self.insts[slot as usize];
+        inst.app = app;
+        inst.host = host;
+        inst.host_pos = self.host_insts[host as usize].len() as u32;
+        self.host_insts[host as usize].push(slot);
+        inst.timer_armed = false;
+        inst.created = now;
+        inst.first_idle = SimTime::MAX;
+        inst.prewarmed = false;
+        inst.provisioned = false;
+        inst.kind = kind;
+        inst.took_snapshot = take;
+        inst.slowed_left = slowed;
+        inst.active = 0;
+        inst.pending = NIL;
+        inst.retiring = false;
+        inst.expires_at = SimTime::ZERO;
+        self.set_state(slot, State::Starting);
+        if let Some(life) = self.cfg.max_lifetime {
+            out.push(Action::ArmLifetime {
+                instance: self.id(slot),
+                at: now + life,
+            });
+        }
+        out.push(Action::Start {
+            instance: self.id(slot),
+            app,
+            host,
+            prewarm: inv.is_none(),
+            kind,
+            take_snapshot: take,
+        });
+        if let Some(inv) = inv {
+            self.attach(slot, inv, now, out);
+        }
+        slot
+    }
+
+    /// A host for a new instance of `app`, evicting idle instances if the
+    /// placement policy finds no room and eviction is on.
+    pub(super) fn find_host(&mut self, app: u32, out: &mut Vec<Action>) -> Option<u32> {
+        let mb = self.cfg.app_memory_mb[app as usize];
+        if let Some(h) = self.place(app, mb) {
+            return Some(h);
+        }
+        if self.power_on_for(mb) {
+            if let Some(h) = self.place(app, mb) {
+                return Some(h);
+            }
+        }
+        if !self.cfg.evict_for_memory {
+            return None;
+        }
+        let h = self.hosts.first_reclaimable(mb)?;
+        while self.hosts.free_mb(h) < mb {
+            // The idle instance of the host with the lowest eviction
+            // priority, the one idle longest among equals.
+            let victim = self.host_insts[h as usize]
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let inst = &self.insts[i as usize];
+                    inst.state == State::Idle && !inst.provisioned
+                })
+                .min_by(|&a, &b| {
+                    let (a, b) = (&self.insts[a as usize], &self.insts[b as usize]);
+                    a.priority
+                        .total_cmp(&b.priority)
+                        .then(a.idle_seq.cmp(&b.idle_seq))
+                });
+            // None: the host's idle memory is all provisioned.
+            let victim = victim?;
+            let priority = self.insts[victim as usize].priority;
+            self.evict(victim, EvictReason::Pressure, out);
+            self.eviction.on_evict(priority);
+        }
+        Some(h)
+    }
+
+    /// Evicts an idle instance.
+    pub(super) fn evict(&mut self, slot: u32, reason: EvictReason, out: &mut Vec<Action>) {
+        let id = self.id(slot);
+        let (app, host) = {
+            let i = &self.insts[slot as usize];
+            debug_assert_eq!(i.state, State::Idle);
+            (i.app, i.host)
+        };
+        let mb = self.cfg.app_memory_mb[app as usize];
+        self.unlink_idle(slot);
+        self.hosts.release_idle(host, mb);
+        self.set_state(slot, State::Free);
+        // Leave the host's instance list (swap-remove, fixing the moved one).
+        let pos = self.insts[slot as usize].host_pos as usize;
+        let list = &mut self.host_insts[host as usize];
+        list.swap_remove(pos);
+        if let Some(&moved) = list.get(pos) {
+            self.insts[moved as usize].host_pos = pos as u32;
+        }
+        if self.insts[slot as usize].prewarmed {
+            out.push(Action::PrewarmWasted { app });
+        }
+        let inst = &mut self.insts[slot as usize];
+        inst.prewarmed = false;
+        inst.generation = inst.generation.wrapping_add(1);
+        inst.timer_armed = false;
+        self.free_slots.push(slot);
+        out.push(Action::Evicted {
+            instance: id,
+            app,
+            host,
+            reason,
+        });
+    }
+}

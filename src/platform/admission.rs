@@ -5,15 +5,15 @@
 
 use std::collections::VecDeque;
 
-use crate::model::Invocation;
+use crate::model::{AppId, FnId, Invocation};
 use crate::time::SimTime;
 
-use super::arena::NIL;
+use super::arena::{NIL, Ticket};
 use super::{Action, Platform, RejectReason, Throttle};
 
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Waiting {
-    pub(super) ticket: u64,
+    pub(super) ticket: Ticket,
     pub(super) inv: Invocation,
 }
 
@@ -29,18 +29,18 @@ pub(super) struct Limits {
     /// (entries already admitted through their function's queue are
     /// skipped lazily).
     pub(super) held: Vec<VecDeque<Waiting>>,
-    pub(super) order: VecDeque<(u64, u32)>,
+    pub(super) order: VecDeque<(Ticket, FnId)>,
 }
 
 impl Limits {
     #[inline]
-    pub(super) fn admits(&self, f: u32) -> bool {
-        self.inflight[f as usize] < self.fn_limit[f as usize] && self.total < self.global
+    pub(super) fn admits(&self, f: FnId) -> bool {
+        self.inflight[f.index()] < self.fn_limit[f.index()] && self.total < self.global
     }
 
     /// Whether the order entry `(ticket, f)` still waits.
-    pub(super) fn waiting(&self, ticket: u64, f: u32) -> bool {
-        self.held[f as usize]
+    pub(super) fn waiting(&self, ticket: Ticket, f: FnId) -> bool {
+        self.held[f.index()]
             .front()
             .is_some_and(|w| w.ticket <= ticket)
     }
@@ -59,12 +59,12 @@ impl Platform {
     /// A new invocation arrives at `now`.
     #[inline]
     pub fn arrival(&mut self, now: SimTime, inv: Invocation, out: &mut Vec<Action>) {
-        let app = self.cfg.fn_app[inv.function as usize];
+        let app = self.cfg.fn_app[inv.function.index()];
         if self.keepalive_learns {
             self.keepalive.on_arrival(app, now);
         }
         // The arrival a pending pre-warm was waiting for has come: cancel it.
-        let p = &mut self.app_idle[app as usize].prewarm;
+        let p = &mut self.app_idle[app.index()].prewarm;
         if p.pending {
             p.pending = false;
             p.generation = p.generation.wrapping_add(1);
@@ -83,7 +83,7 @@ impl Platform {
         };
         let f = inv.function;
         if l.admits(f) {
-            l.inflight[f as usize] += 1;
+            l.inflight[f.index()] += 1;
             l.total += 1;
             return true;
         }
@@ -97,9 +97,9 @@ impl Platform {
             out.push(Action::Rejected { inv, reason });
             return false;
         }
-        let ticket = self.next_ticket;
+        let ticket = Ticket(self.next_ticket);
         self.next_ticket += 1;
-        l.held[f as usize].push_back(Waiting { ticket, inv });
+        l.held[f.index()].push_back(Waiting { ticket, inv });
         l.order.push_back((ticket, f));
         self.gauges.throttled += 1;
         out.push(Action::Throttled { inv });
@@ -112,9 +112,9 @@ impl Platform {
 
     /// An admitted invocation ended (or was rejected after admission): its
     /// slot is free. Returns the held invocation admitted in its place.
-    pub(super) fn release(&mut self, f: u32) -> Option<Invocation> {
+    pub(super) fn release(&mut self, f: FnId) -> Option<Invocation> {
         let l = self.limits.as_mut()?;
-        l.inflight[f as usize] -= 1;
+        l.inflight[f.index()] -= 1;
         l.total -= 1;
         if self.gauges.throttled == 0 {
             return None;
@@ -123,7 +123,7 @@ impl Platform {
         // global limit only `f`'s own can be; otherwise scan in arrival
         // order (O(held) at worst, documented).
         let pick = if l.global == u64::MAX {
-            (!l.held[f as usize].is_empty() && l.admits(f)).then_some(f)
+            (!l.held[f.index()].is_empty() && l.admits(f)).then_some(f)
         } else {
             l.skip_stale();
             l.order
@@ -132,8 +132,8 @@ impl Platform {
                 .map(|&(_, g)| g)
         };
         let g = pick?;
-        let w = l.held[g as usize].pop_front()?;
-        l.inflight[g as usize] += 1;
+        let w = l.held[g.index()].pop_front()?;
+        l.inflight[g.index()] += 1;
         l.total += 1;
         self.gauges.throttled -= 1;
         Some(w.inv)
@@ -144,13 +144,13 @@ impl Platform {
     #[inline]
     pub(super) fn dispatch(
         &mut self,
-        app: u32,
+        app: AppId,
         inv: Invocation,
         now: SimTime,
         out: &mut Vec<Action>,
     ) {
         if self.multi {
-            let s = self.app_idle[app as usize].spare;
+            let s = self.app_idle[app.index()].spare;
             if s != NIL {
                 self.attach(s, inv, now, out);
                 return;
@@ -170,7 +170,7 @@ impl Platform {
 
     pub(super) fn enqueue(
         &mut self,
-        app: u32,
+        app: AppId,
         inv: Invocation,
         now: SimTime,
         out: &mut Vec<Action>,
@@ -179,9 +179,9 @@ impl Platform {
             self.reject_admitted(inv, RejectReason::QueueFull, now, out);
             return;
         }
-        let ticket = self.next_ticket;
+        let ticket = Ticket(self.next_ticket);
         self.next_ticket += 1;
-        self.app_queue[app as usize].push_back(Waiting { ticket, inv });
+        self.app_queue[app.index()].push_back(Waiting { ticket, inv });
         self.order.push_back((ticket, app));
         self.gauges.queued += 1;
         out.push(Action::Queued { inv });
@@ -203,7 +203,7 @@ impl Platform {
         out.push(Action::Rejected { inv, reason });
         if self.limits.is_some() {
             if let Some(next) = self.release(inv.function) {
-                let a = self.cfg.fn_app[next.function as usize];
+                let a = self.cfg.fn_app[next.function.index()];
                 self.dispatch(a, next, now, out);
             }
         }
@@ -213,7 +213,7 @@ impl Platform {
     #[inline]
     pub(super) fn skip_stale(&mut self) {
         while let Some(&(ticket, app)) = self.order.front() {
-            if self.app_queue[app as usize].front().map(|w| w.ticket) == Some(ticket) {
+            if self.app_queue[app.index()].front().map(|w| w.ticket) == Some(ticket) {
                 break;
             }
             self.order.pop_front();
@@ -227,11 +227,11 @@ impl Platform {
             let Some(&(_, app)) = self.order.front() else {
                 break;
             };
-            let Some(w) = self.app_queue[app as usize].front().copied() else {
+            let Some(w) = self.app_queue[app.index()].front().copied() else {
                 break;
             };
             let spare = if self.multi {
-                self.app_idle[app as usize].spare
+                self.app_idle[app.index()].spare
             } else {
                 NIL
             };
@@ -241,7 +241,7 @@ impl Platform {
                 break;
             }
             self.order.pop_front();
-            self.app_queue[app as usize].pop_front();
+            self.app_queue[app.index()].pop_front();
             self.gauges.queued -= 1;
             if self.multi {
                 self.fill_from_queue(app, now, out);
@@ -252,13 +252,13 @@ impl Platform {
     /// Gives the app's queued invocations the free slots of its busy or
     /// starting instances (a new instance with concurrency > 1 has some):
     /// they need no memory, so they do not wait behind other apps.
-    pub(super) fn fill_from_queue(&mut self, app: u32, now: SimTime, out: &mut Vec<Action>) {
+    pub(super) fn fill_from_queue(&mut self, app: AppId, now: SimTime, out: &mut Vec<Action>) {
         loop {
-            let spare = self.app_idle[app as usize].spare;
+            let spare = self.app_idle[app.index()].spare;
             if spare == NIL {
                 break;
             }
-            let Some(w) = self.app_queue[app as usize].pop_front() else {
+            let Some(w) = self.app_queue[app.index()].pop_front() else {
                 break;
             };
             // Its entry in `order` is now stale and skipped later.
@@ -270,13 +270,13 @@ impl Platform {
     /// A queue timeout fired. Timeouts are all the same length and tickets
     /// are issued in time order, so a ticket still waiting is the oldest
     /// one: the head of the memory queue or of the throttled ones.
-    pub(super) fn timeout(&mut self, ticket: u64, now: SimTime, out: &mut Vec<Action>) {
+    pub(super) fn timeout(&mut self, ticket: Ticket, now: SimTime, out: &mut Vec<Action>) {
         self.skip_stale();
         if self.order.front().map(|&(t, _)| t) == Some(ticket) {
             let Some((_, app)) = self.order.pop_front() else {
                 return;
             };
-            if let Some(w) = self.app_queue[app as usize].pop_front() {
+            if let Some(w) = self.app_queue[app.index()].pop_front() {
                 debug_assert_eq!(w.ticket, ticket);
                 self.gauges.queued -= 1;
                 self.reject_admitted(w.inv, RejectReason::Timeout, now, out);
@@ -293,7 +293,7 @@ impl Platform {
         let Some((_, f)) = l.order.pop_front() else {
             return;
         };
-        if let Some(w) = l.held[f as usize].pop_front() {
+        if let Some(w) = l.held[f.index()].pop_front() {
             debug_assert_eq!(w.ticket, ticket);
             self.gauges.throttled -= 1;
             out.push(Action::Rejected {

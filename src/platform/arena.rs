@@ -3,18 +3,47 @@
 //! the intrusive lists threaded through them (each app's idle list and its
 //! list of instances with a free slot).
 
-use crate::model::Invocation;
+use crate::model::{AppId, HostId, Invocation, dense_id};
 use crate::time::{SimDuration, SimTime};
 
 use super::Platform;
 use super::snapshots::StartKind;
 
 /// An instance slot and the generation of its current occupant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct InstanceId {
     pub slot: u32,
     pub generation: u32,
 }
+
+dense_id!(
+    /// A job slot: an invocation given an instance, until it ends (the
+    /// slot is then reused). Named by [`Action::Execute`] and the events
+    /// that end the execution.
+    ///
+    /// [`Action::Execute`]: super::Action::Execute
+    JobId
+);
+
+dense_id!(
+    /// A failed attempt waiting for its retry, named by [`Action::Retry`]
+    /// and [`Event::Retry`] (the slot is reused once the retry is due).
+    ///
+    /// [`Action::Retry`]: super::Action::Retry
+    /// [`Event::Retry`]: super::Event::Retry
+    RetryToken
+);
+
+/// A place in the queue (for memory or for a concurrency limit): tickets
+/// are issued in arrival order, one per queued invocation, and never
+/// reused. Named by [`Action::ArmQueueTimeout`] and
+/// [`Event::QueueTimeout`].
+///
+/// [`Action::ArmQueueTimeout`]: super::Action::ArmQueueTimeout
+/// [`Event::QueueTimeout`]: super::Event::QueueTimeout
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ticket(pub u64);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum State {
@@ -43,8 +72,8 @@ pub(super) const NIL: u32 = u32::MAX;
 pub(super) struct Instance {
     pub(super) generation: u32,
     pub(super) state: State,
-    pub(super) app: u32,
-    pub(super) host: u32,
+    pub(super) app: AppId,
+    pub(super) host: HostId,
     pub(super) timer_armed: bool,
     pub(super) expires_at: SimTime,
     /// When it was started, and when it first went idle (MAX: not yet).
@@ -142,7 +171,7 @@ impl Platform {
     #[inline]
     pub(super) fn set_state(&mut self, slot: u32, to: State) {
         let inst = &mut self.insts[slot as usize];
-        let mb = self.cfg.app_memory_mb[inst.app as usize];
+        let mb = self.cfg.app_memory_mb[inst.app.index()];
         let g = &mut self.gauges;
         match inst.state {
             State::Starting => {
@@ -211,7 +240,7 @@ impl Platform {
     pub(super) fn update_spare(&mut self, slot: u32) {
         let (app, active, in_spare, state) = {
             let i = &self.insts[slot as usize];
-            (i.app as usize, i.active, i.in_spare, i.state)
+            (i.app.index(), i.active, i.in_spare, i.state)
         };
         let k = self.cfg.app_concurrency[app];
         let should = active >= 1
@@ -252,10 +281,11 @@ impl Platform {
     }
 
     pub(super) fn push_idle(&mut self, slot: u32, now: SimTime) {
-        let app = self.insts[slot as usize].app as usize;
+        let app = self.insts[slot as usize].app;
         if self.eviction_ranks {
-            self.insts[slot as usize].priority = self.eviction.priority(app as u32, now);
+            self.insts[slot as usize].priority = self.eviction.priority(app, now);
         }
+        let app = app.index();
         // App list: push front (most recently used first).
         let head = self.app_idle[app].head;
         {
@@ -277,7 +307,7 @@ impl Platform {
     pub(super) fn unlink_idle(&mut self, slot: u32) {
         let (app, ap, an) = {
             let i = &self.insts[slot as usize];
-            (i.app as usize, i.app_prev, i.app_next)
+            (i.app.index(), i.app_prev, i.app_next)
         };
         if ap != NIL {
             self.insts[ap as usize].app_next = an;

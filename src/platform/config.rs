@@ -2,6 +2,7 @@
 //! settings it is made of (retries, consolidation, warm selection,
 //! throttling).
 
+use crate::model::AppId;
 use crate::time::SimDuration;
 
 /// Static configuration of a platform.
@@ -10,7 +11,7 @@ pub struct PlatformConfig {
     pub hosts: usize,
     pub host_memory_mb: u64,
     /// For each function, its app.
-    pub fn_app: Vec<u32>,
+    pub fn_app: Vec<AppId>,
     /// For each app, its instance memory.
     pub app_memory_mb: Vec<u64>,
     pub queue_max_len: u32,
@@ -46,7 +47,7 @@ impl PlatformConfig {
         PlatformConfig {
             hosts,
             host_memory_mb,
-            fn_app: (0..n as u32).collect(),
+            fn_app: (0..n as u32).map(AppId).collect(),
             app_memory_mb: app_memory_mb.to_vec(),
             queue_max_len: 1000,
             queue_timeout: SimDuration::from_secs(30),

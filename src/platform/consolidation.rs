@@ -2,6 +2,7 @@
 //! load off heavily used ones) by relocating idle instances, and powers
 //! hosts off and on.
 
+use crate::model::HostId;
 use crate::time::SimTime;
 
 use super::{Action, HostState, Platform, State};
@@ -21,19 +22,19 @@ impl Platform {
             self.spread(c.threshold, now, out);
             return;
         }
-        for h in 0..self.hosts.len() as u32 {
-            if self.host_state[h as usize] != HostState::Up {
+        for h in (0..self.hosts.len() as u32).map(HostId) {
+            if self.host_state[h.index()] != HostState::Up {
                 continue;
             }
             let used = cap - self.hosts.unused_mb(h);
-            let all_idle = self.host_insts[h as usize]
+            let all_idle = self.host_insts[h.index()]
                 .iter()
                 .all(|&i| self.insts[i as usize].state == State::Idle);
             let light = used > 0 && (used as f64) <= c.threshold * cap as f64 && all_idle;
             if light {
                 // Close it while moving, so nothing is placed back on it.
                 self.hosts.set_closed(h, true);
-                let idle: Vec<u32> = self.host_insts[h as usize].clone();
+                let idle: Vec<u32> = self.host_insts[h.index()].clone();
                 for slot in idle {
                     if !self.relocate(slot, now, out) {
                         break;
@@ -41,7 +42,7 @@ impl Platform {
                 }
                 self.hosts.set_closed(h, false);
             }
-            let empty = self.host_insts[h as usize].is_empty();
+            let empty = self.host_insts[h.index()].is_empty();
             if c.power_off && empty && self.gauges.hosts_on > c.min_on as u64 {
                 self.set_host(h, HostState::Off);
             }
@@ -57,13 +58,13 @@ impl Platform {
     pub(super) fn spread(&mut self, threshold: f64, now: SimTime, out: &mut Vec<Action>) {
         let cap = self.hosts.capacity_mb();
         let high = ((1.0 - threshold) * cap as f64) as u64;
-        for h in 0..self.hosts.len() as u32 {
-            if self.host_state[h as usize] != HostState::Up || cap - self.hosts.unused_mb(h) <= high
+        for h in (0..self.hosts.len() as u32).map(HostId) {
+            if self.host_state[h.index()] != HostState::Up || cap - self.hosts.unused_mb(h) <= high
             {
                 continue;
             }
             self.hosts.set_closed(h, true);
-            let mut idle: Vec<u32> = self.host_insts[h as usize]
+            let mut idle: Vec<u32> = self.host_insts[h.index()]
                 .iter()
                 .copied()
                 .filter(|&i| self.insts[i as usize].state == State::Idle)
@@ -85,7 +86,9 @@ impl Platform {
         if self.cfg.consolidation.is_none() || mb > self.hosts.capacity_mb() {
             return false;
         }
-        match (0..self.hosts.len() as u32).find(|&h| self.host_state[h as usize] == HostState::Off)
+        match (0..self.hosts.len() as u32)
+            .map(HostId)
+            .find(|&h| self.host_state[h.index()] == HostState::Off)
         {
             Some(h) => {
                 self.set_host(h, HostState::Up);

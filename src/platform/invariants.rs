@@ -3,6 +3,8 @@
 
 use std::collections::VecDeque;
 
+use crate::model::{FnId, HostId};
+
 use super::arena::NIL;
 use super::{Gauges, HostState, Platform, State};
 
@@ -24,7 +26,7 @@ impl Platform {
             ..Gauges::default()
         };
         for (h, st) in self.host_state.iter().enumerate() {
-            if self.hosts.is_closed(h as u32) != (*st != HostState::Up) {
+            if self.hosts.is_closed(HostId(h as u32)) != (*st != HostState::Up) {
                 return Err(format!("host {h} is {st:?} but closed is out of step"));
             }
             if matches!(
@@ -51,10 +53,10 @@ impl Platform {
             if inst.state == State::Free {
                 continue;
             }
-            let mb = self.cfg.app_memory_mb[inst.app as usize];
-            used[inst.host as usize] += mb;
-            count[inst.host as usize] += 1;
-            let k = self.cfg.app_concurrency[inst.app as usize];
+            let mb = self.cfg.app_memory_mb[inst.app.index()];
+            used[inst.host.index()] += mb;
+            count[inst.host.index()] += 1;
+            let k = self.cfg.app_concurrency[inst.app.index()];
             let mut pending = 0;
             let mut j = inst.pending;
             while j != NIL {
@@ -86,8 +88,8 @@ impl Platform {
                 State::Idle => {
                     g.idle += 1;
                     g.idle_mb += mb;
-                    idle[inst.host as usize] += mb;
-                    idle_per_app[inst.app as usize] += 1;
+                    idle[inst.host.index()] += mb;
+                    idle_per_app[inst.app.index()] += 1;
                     if inst.active != 0 {
                         return Err("idle instance with jobs".into());
                     }
@@ -109,7 +111,7 @@ impl Platform {
                 ));
             }
             if inst.in_spare {
-                spare_per_app[inst.app as usize] += 1;
+                spare_per_app[inst.app.index()] += 1;
             }
         }
         let live_jobs = self.jobs.iter().filter(|j| j.live).count() as u64;
@@ -119,7 +121,7 @@ impl Platform {
             ));
         }
         for i in 0..h {
-            let hi = i as u32;
+            let hi = HostId(i as u32);
             if used[i] > self.hosts.capacity_mb() {
                 return Err(format!("host {i} over capacity: {} MB used", used[i]));
             }
@@ -177,11 +179,11 @@ impl Platform {
                 // Admitted = given an instance or waiting for memory.
                 let mut per_fn = vec![0u32; l.inflight.len()];
                 for j in self.jobs.iter().filter(|j| j.live) {
-                    per_fn[j.inv.function as usize] += 1;
+                    per_fn[j.inv.function.index()] += 1;
                 }
                 for q in &self.app_queue {
                     for w in q {
-                        per_fn[w.inv.function as usize] += 1;
+                        per_fn[w.inv.function.index()] += 1;
                     }
                 }
                 if per_fn != l.inflight || per_fn.iter().map(|&n| n as u64).sum::<u64>() != l.total
@@ -196,7 +198,7 @@ impl Platform {
                     return Err("throttled count out of step".into());
                 }
                 for (f, q) in l.held.iter().enumerate() {
-                    if !q.is_empty() && l.admits(f as u32) {
+                    if !q.is_empty() && l.admits(FnId(f as u32)) {
                         return Err(format!("function {f} is held while its limits admit it"));
                     }
                 }

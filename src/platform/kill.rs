@@ -3,13 +3,42 @@
 //! what they ran, the hosts' conditions, preemption notices, and the
 //! relocation of idle instances.
 
-use crate::model::Invocation;
+use crate::model::{HostId, Invocation};
 use crate::time::{SimDuration, SimTime};
 
-use super::arena::NIL;
+use super::arena::{InstanceId, NIL, RetryToken};
 use super::{Action, HostState, KillReason, Platform, State};
 
 impl Platform {
+    /// The instance reached the maximum lifetime: recycled now if idle,
+    /// else marked retiring (it takes no more work and is recycled when
+    /// next idle).
+    #[inline]
+    pub(super) fn lifetime_due(&mut self, id: InstanceId, now: SimTime, out: &mut Vec<Action>) {
+        if let Some(slot) = self.live_any(id) {
+            if self.insts[slot as usize].state == State::Idle {
+                self.kill(slot, KillReason::Lifetime, now, out);
+                self.after_kill(now, out);
+            } else {
+                self.insts[slot as usize].retiring = true;
+                if self.multi {
+                    self.update_spare(slot);
+                }
+            }
+        }
+    }
+
+    /// The retry announced with `token` is due: the invocation arrives
+    /// again (with its attempt number up by one).
+    #[inline]
+    pub(super) fn retry_due(&mut self, token: RetryToken, now: SimTime, out: &mut Vec<Action>) {
+        if let Some(inv) = self.retries.get_mut(token.index()).and_then(Option::take) {
+            self.free_retries.push(token.0);
+            self.pending_retries -= 1;
+            self.arrival(now, inv, out);
+        }
+    }
+
     /// Kills the instance in `slot`, whatever its state: the invocations it
     /// runs or starts for fail (and are retried or failed for good), its
     /// memory is freed. The caller drains the queue afterwards
@@ -26,7 +55,7 @@ impl Platform {
             let i = &self.insts[slot as usize];
             (i.app, i.host, i.state, i.took_snapshot)
         };
-        let mb = self.cfg.app_memory_mb[app as usize];
+        let mb = self.cfg.app_memory_mb[app.index()];
         let mut lost = SimDuration::ZERO;
         let mut jobs = 0u32;
         if self.insts[slot as usize].active > 0 {
@@ -77,7 +106,7 @@ impl Platform {
         }
         self.set_state(slot, State::Free);
         let pos = self.insts[slot as usize].host_pos as usize;
-        let list = &mut self.host_insts[host as usize];
+        let list = &mut self.host_insts[host.index()];
         list.swap_remove(pos);
         if let Some(&moved) = list.get(pos) {
             self.insts[moved as usize].host_pos = pos as u32;
@@ -106,7 +135,7 @@ impl Platform {
     /// slots admitted, then serve the queue with the freed memory.
     pub(super) fn after_kill(&mut self, now: SimTime, out: &mut Vec<Action>) {
         while let Some(inv) = self.deferred.pop() {
-            let a = self.cfg.fn_app[inv.function as usize];
+            let a = self.cfg.fn_app[inv.function.index()];
             self.dispatch(a, inv, now, out);
         }
         if self.gauges.queued > 0 {
@@ -122,7 +151,7 @@ impl Platform {
         reason: KillReason,
         out: &mut Vec<Action>,
     ) {
-        let pol = self.cfg.fn_retry[inv.function as usize];
+        let pol = self.cfg.fn_retry[inv.function.index()];
         let next = inv.attempt + 1;
         if next >= pol.max_attempts {
             out.push(Action::Failed { inv, reason });
@@ -135,11 +164,11 @@ impl Platform {
         let token = match self.free_retries.pop() {
             Some(t) => {
                 self.retries[t as usize] = Some(retry);
-                t
+                RetryToken(t)
             }
             None => {
                 self.retries.push(Some(retry));
-                (self.retries.len() - 1) as u32
+                RetryToken((self.retries.len() - 1) as u32)
             }
         };
         self.pending_retries += 1;
@@ -153,34 +182,34 @@ impl Platform {
     /// Kills every instance on host `h` for `reason`.
     pub(super) fn kill_host(
         &mut self,
-        h: u32,
+        h: HostId,
         reason: KillReason,
         now: SimTime,
         out: &mut Vec<Action>,
     ) {
-        while let Some(&slot) = self.host_insts[h as usize].last() {
+        while let Some(&slot) = self.host_insts[h.index()].last() {
             self.kill(slot, reason, now, out);
         }
     }
 
-    pub(super) fn set_host(&mut self, h: u32, st: HostState) {
+    pub(super) fn set_host(&mut self, h: HostId, st: HostState) {
         let on =
             |s: HostState| matches!(s, HostState::Up | HostState::Failed | HostState::Draining);
-        let old = self.host_state[h as usize];
+        let old = self.host_state[h.index()];
         if on(old) && !on(st) {
             self.gauges.hosts_on -= 1;
         } else if !on(old) && on(st) {
             self.gauges.hosts_on += 1;
         }
-        self.host_state[h as usize] = st;
+        self.host_state[h.index()] = st;
         self.hosts.set_closed(h, st != HostState::Up);
     }
 
     /// Host `h` fails: everything on it dies, and it is closed until
     /// repaired. A host already down is left alone.
-    pub(super) fn host_fail(&mut self, h: u32, now: SimTime, out: &mut Vec<Action>) {
+    pub(super) fn host_fail(&mut self, h: HostId, now: SimTime, out: &mut Vec<Action>) {
         if !matches!(
-            self.host_state[h as usize],
+            self.host_state[h.index()],
             HostState::Up | HostState::Draining
         ) {
             return;
@@ -191,9 +220,9 @@ impl Platform {
     }
 
     /// Host `h` is back and takes instances again.
-    pub(super) fn host_repair(&mut self, h: u32, now: SimTime, out: &mut Vec<Action>) {
+    pub(super) fn host_repair(&mut self, h: HostId, now: SimTime, out: &mut Vec<Action>) {
         if matches!(
-            self.host_state[h as usize],
+            self.host_state[h.index()],
             HostState::Failed | HostState::Reclaimed
         ) {
             self.set_host(h, HostState::Up);
@@ -203,12 +232,12 @@ impl Platform {
 
     /// A preemption notice for host `h`: it is closed; its idle instances
     /// move to other hosts (or are evicted); busy ones may finish.
-    pub(super) fn preempt(&mut self, h: u32, now: SimTime, out: &mut Vec<Action>) {
-        if self.host_state[h as usize] != HostState::Up {
+    pub(super) fn preempt(&mut self, h: HostId, now: SimTime, out: &mut Vec<Action>) {
+        if self.host_state[h.index()] != HostState::Up {
             return;
         }
         self.set_host(h, HostState::Draining);
-        let insts: Vec<u32> = self.host_insts[h as usize].clone();
+        let insts: Vec<u32> = self.host_insts[h.index()].clone();
         for slot in insts {
             if self.insts[slot as usize].state == State::Idle {
                 if !(self.cfg.relocate_on_notice && self.relocate(slot, now, out)) {
@@ -227,9 +256,9 @@ impl Platform {
     }
 
     /// The preempted host `h` is reclaimed: what still runs there dies.
-    pub(super) fn reclaim(&mut self, h: u32, now: SimTime, out: &mut Vec<Action>) {
+    pub(super) fn reclaim(&mut self, h: HostId, now: SimTime, out: &mut Vec<Action>) {
         if !matches!(
-            self.host_state[h as usize],
+            self.host_state[h.index()],
             HostState::Up | HostState::Draining
         ) {
             return;
@@ -248,7 +277,7 @@ impl Platform {
             let i = &self.insts[slot as usize];
             (i.app, i.host, i.expires_at, i.provisioned)
         };
-        let mb = self.cfg.app_memory_mb[app as usize];
+        let mb = self.cfg.app_memory_mb[app.index()];
         // The source host is closed, so placement looks elsewhere.
         let Some(to) = self.place(app, mb) else {
             return false;

@@ -2,15 +2,56 @@
 //! provisioned ones), ready, attaching invocations to it, executing them,
 //! finishing them, the keep-alive decision, idling and eviction.
 
-use crate::model::Invocation;
+use crate::model::{AppId, HostId, Invocation};
 use crate::time::{SimDuration, SimTime};
 
-use super::arena::{Instance, NIL};
+use super::arena::{Instance, InstanceId, JobId, NIL};
 use super::decisions::{IdleInstance, KeepDecision};
 use super::snapshots::StartKind;
 use super::{Action, Completion, EvictReason, HostState, KillReason, Platform, State, WarmSelect};
 
 impl Platform {
+    /// A keep-alive timer fired: an idle instance past its expiry is
+    /// evicted; one whose expiry moved later (it was used meanwhile) has
+    /// its timer armed again; a busy one is left alone (it arms a timer
+    /// when it next goes idle).
+    #[inline]
+    pub(super) fn keepalive_due(&mut self, id: InstanceId, now: SimTime, out: &mut Vec<Action>) {
+        if let Some(slot) = self.live_any(id) {
+            let inst = &mut self.insts[slot as usize];
+            inst.timer_armed = false;
+            if inst.state == State::Idle && !inst.provisioned {
+                if now >= inst.expires_at {
+                    self.evict(slot, EvictReason::KeepAlive, out);
+                    self.drain_queue(now, out);
+                } else {
+                    inst.timer_armed = true;
+                    out.push(Action::ArmKeepAlive {
+                        instance: id,
+                        at: inst.expires_at,
+                    });
+                }
+            }
+        }
+    }
+
+    /// A pre-warm armed for `app` is due: it starts unless an arrival of
+    /// the app cancelled it (moved the app's pre-warm generation on).
+    #[inline]
+    pub(super) fn prewarm_due(
+        &mut self,
+        app: AppId,
+        generation: u32,
+        now: SimTime,
+        out: &mut Vec<Action>,
+    ) {
+        let p = &mut self.app_idle[app.index()].prewarm;
+        if p.pending && p.generation == generation {
+            p.pending = false;
+            let _ = self.prewarm_start(app, now, out);
+        }
+    }
+
     /// Starts every app's provisioned instances (`app_min_instances`), as
     /// pre-warms, where a host has room; call once, at time 0, before any
     /// input. Instances that find no room are not retried. A provisioned
@@ -19,8 +60,9 @@ impl Platform {
     /// it stays for the whole run, idle (and counted as idle memory) when
     /// unused.
     pub fn provision(&mut self, now: SimTime, out: &mut Vec<Action>) {
-        for app in 0..self.cfg.app_min_instances.len() as u32 {
-            for _ in 0..self.cfg.app_min_instances[app as usize] {
+        for a in 0..self.cfg.app_min_instances.len() as u32 {
+            let app = AppId(a);
+            for _ in 0..self.cfg.app_min_instances[app.index()] {
                 if let Some(slot) = self.prewarm_start(app, now, out) {
                     self.insts[slot as usize].provisioned = true;
                 }
@@ -30,8 +72,8 @@ impl Platform {
 
     /// The idle instance of `app` that serves the next arrival, or NIL.
     #[inline]
-    pub(super) fn pick_warm(&self, app: u32) -> u32 {
-        let list = self.app_idle[app as usize];
+    pub(super) fn pick_warm(&self, app: AppId) -> u32 {
+        let list = self.app_idle[app.index()];
         match self.cfg.warm {
             WarmSelect::MostRecentlyUsed => list.head,
             WarmSelect::LeastRecentlyUsed => list.tail,
@@ -55,11 +97,11 @@ impl Platform {
     /// a host has free memory (a pre-warm never evicts).
     pub(super) fn prewarm_start(
         &mut self,
-        app: u32,
+        app: AppId,
         now: SimTime,
         out: &mut Vec<Action>,
     ) -> Option<u32> {
-        let mb = self.cfg.app_memory_mb[app as usize];
+        let mb = self.cfg.app_memory_mb[app.index()];
         let host = match self.place(app, mb) {
             Some(h) => h,
             None if self.power_on_for(mb) => self.place(app, mb)?,
@@ -70,7 +112,7 @@ impl Platform {
 
     /// The placement policy's host for a new instance, if one has room.
     #[inline]
-    pub(super) fn place(&mut self, app: u32, mb: u64) -> Option<u32> {
+    pub(super) fn place(&mut self, app: AppId, mb: u64) -> Option<HostId> {
         match &self.snapshots {
             Some(s) => self.placement.place_near(&self.hosts, s, app, mb),
             None => self.placement.place(&self.hosts, app, mb),
@@ -116,10 +158,10 @@ impl Platform {
         let app = self.insts[slot as usize].app;
         self.set_state(slot, State::Busy);
         self.insts[slot as usize].prewarmed = true;
-        let k = self.cfg.app_concurrency[app as usize];
+        let k = self.cfg.app_concurrency[app.index()];
         let mut served = 0;
         while served < k {
-            let Some(w) = self.app_queue[app as usize].pop_front() else {
+            let Some(w) = self.app_queue[app.index()].pop_front() else {
                 break;
             };
             self.gauges.queued -= 1;
@@ -135,7 +177,7 @@ impl Platform {
         let keep = if expires > now {
             expires.since(now)
         } else {
-            self.app_idle[app as usize].prewarm.keep
+            self.app_idle[app.index()].prewarm.keep
         };
         self.go_idle(slot, now, keep, out);
         self.drain_queue(now, out);
@@ -164,7 +206,7 @@ impl Platform {
         } else {
             let j = self.new_job(inv, now, None);
             self.jobs[j as usize].inst = slot;
-            let mb = self.cfg.app_memory_mb[app as usize];
+            let mb = self.cfg.app_memory_mb[app.index()];
             let inst = &mut self.insts[slot as usize];
             inst.active += 1;
             if inst.prewarmed {
@@ -211,7 +253,7 @@ impl Platform {
         self.gauges.running += 1;
         out.push(Action::Execute {
             instance: self.id(slot),
-            job: j,
+            job: JobId(j),
             function,
             exec,
         });
@@ -257,12 +299,12 @@ impl Platform {
         } else {
             None
         };
-        if let Some(w) = self.app_queue[app as usize].pop_front() {
+        if let Some(w) = self.app_queue[app.index()].pop_front() {
             // Its entry in `order` is now stale and skipped later.
             self.gauges.queued -= 1;
             self.attach(slot, w.inv, now, out);
         } else if let Some(inv) =
-            admitted.take_if(|inv| self.cfg.fn_app[inv.function as usize] == app)
+            admitted.take_if(|inv| self.cfg.fn_app[inv.function.index()] == app)
         {
             self.attach(slot, inv, now, out);
         } else if self.insts[slot as usize].active > 0 {
@@ -274,7 +316,7 @@ impl Platform {
             self.drain_queue(now, out);
         }
         if let Some(inv) = admitted {
-            let a = self.cfg.fn_app[inv.function as usize];
+            let a = self.cfg.fn_app[inv.function.index()];
             self.dispatch(a, inv, now, out);
         }
     }
@@ -284,7 +326,7 @@ impl Platform {
     pub(super) fn idle_decision(
         &mut self,
         slot: u32,
-        app: u32,
+        app: AppId,
         now: SimTime,
         out: &mut Vec<Action>,
     ) {
@@ -293,7 +335,7 @@ impl Platform {
         }
         let draining = if self.insts[slot as usize].retiring {
             let host = self.insts[slot as usize].host;
-            if self.host_state[host as usize] != HostState::Draining {
+            if self.host_state[host.index()] != HostState::Draining {
                 self.kill(slot, KillReason::Lifetime, now, out);
                 return;
             }
@@ -319,7 +361,7 @@ impl Platform {
             }
             KeepDecision::Prewarm { after, keep } => {
                 self.go_idle(slot, now, SimDuration::ZERO, out);
-                let p = &mut self.app_idle[app as usize].prewarm;
+                let p = &mut self.app_idle[app.index()].prewarm;
                 p.generation = p.generation.wrapping_add(1);
                 p.pending = true;
                 p.keep = keep;
@@ -352,7 +394,7 @@ impl Platform {
             let i = &self.insts[slot as usize];
             (i.app, i.host)
         };
-        let mb = self.cfg.app_memory_mb[app as usize];
+        let mb = self.cfg.app_memory_mb[app.index()];
         self.set_state(slot, State::Idle);
         let inst = &mut self.insts[slot as usize];
         inst.expires_at = now + keep;
@@ -383,7 +425,7 @@ impl Platform {
             let i = &self.insts[slot as usize];
             (i.app, i.host)
         };
-        let mb = self.cfg.app_memory_mb[app as usize];
+        let mb = self.cfg.app_memory_mb[app.index()];
         self.unlink_idle(slot);
         self.hosts.mark_taken(host, mb);
     }
@@ -392,7 +434,7 @@ impl Platform {
     /// instances if allowed). False if not.
     pub(super) fn try_start(
         &mut self,
-        app: u32,
+        app: AppId,
         inv: Invocation,
         now: SimTime,
         out: &mut Vec<Action>,
@@ -408,13 +450,13 @@ impl Platform {
     /// (a cold start), or with no invocation (a pre-warm).
     pub(super) fn new_instance(
         &mut self,
-        app: u32,
-        host: u32,
+        app: AppId,
+        host: HostId,
         inv: Option<Invocation>,
         now: SimTime,
         out: &mut Vec<Action>,
     ) -> u32 {
-        let mb = self.cfg.app_memory_mb[app as usize];
+        let mb = self.cfg.app_memory_mb[app.index()];
         self.hosts.alloc(host, mb);
         let (kind, take) = match self.snapshots.as_mut() {
             Some(s) => s.start_kind(app, host),
@@ -432,8 +474,8 @@ impl Platform {
                 self.insts.push(Instance {
                     generation: 0,
                     state: State::Free,
-                    app: 0,
-                    host: 0,
+                    app: AppId(0),
+                    host: HostId(0),
                     timer_armed: false,
                     expires_at: SimTime::ZERO,
                     created: SimTime::ZERO,
@@ -461,8 +503,8 @@ impl Platform {
         let inst = &mut self.insts[slot as usize];
         inst.app = app;
         inst.host = host;
-        inst.host_pos = self.host_insts[host as usize].len() as u32;
-        self.host_insts[host as usize].push(slot);
+        inst.host_pos = self.host_insts[host.index()].len() as u32;
+        self.host_insts[host.index()].push(slot);
         inst.timer_armed = false;
         inst.created = now;
         inst.first_idle = SimTime::MAX;
@@ -498,8 +540,8 @@ impl Platform {
 
     /// A host for a new instance of `app`, evicting idle instances if the
     /// placement policy finds no room and eviction is on.
-    pub(super) fn find_host(&mut self, app: u32, out: &mut Vec<Action>) -> Option<u32> {
-        let mb = self.cfg.app_memory_mb[app as usize];
+    pub(super) fn find_host(&mut self, app: AppId, out: &mut Vec<Action>) -> Option<HostId> {
+        let mb = self.cfg.app_memory_mb[app.index()];
         if let Some(h) = self.place(app, mb) {
             return Some(h);
         }
@@ -515,7 +557,7 @@ impl Platform {
         while self.hosts.free_mb(h) < mb {
             // The idle instance of the host with the lowest eviction
             // priority, the one idle longest among equals.
-            let victim = self.host_insts[h as usize]
+            let victim = self.host_insts[h.index()]
                 .iter()
                 .copied()
                 .filter(|&i| {
@@ -545,13 +587,13 @@ impl Platform {
             debug_assert_eq!(i.state, State::Idle);
             (i.app, i.host)
         };
-        let mb = self.cfg.app_memory_mb[app as usize];
+        let mb = self.cfg.app_memory_mb[app.index()];
         self.unlink_idle(slot);
         self.hosts.release_idle(host, mb);
         self.set_state(slot, State::Free);
         // Leave the host's instance list (swap-remove, fixing the moved one).
         let pos = self.insts[slot as usize].host_pos as usize;
-        let list = &mut self.host_insts[host as usize];
+        let list = &mut self.host_insts[host.index()];
         list.swap_remove(pos);
         if let Some(&moved) = list.get(pos) {
             self.insts[moved as usize].host_pos = pos as u32;

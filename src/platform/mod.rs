@@ -77,11 +77,11 @@ pub(crate) mod testkit;
 
 use std::collections::VecDeque;
 
-use crate::model::Invocation;
+use crate::model::{AppId, HostId, Invocation};
 use crate::time::SimTime;
 use admission::{Limits, Waiting};
-pub use arena::InstanceId;
 use arena::{Instance, Job, List, State};
+pub use arena::{InstanceId, JobId, RetryToken, Ticket};
 pub use config::{Consolidation, PlatformConfig, RetryPolicy, Throttle, WarmSelect};
 pub use decisions::{Eviction, IdleInstance, KeepAlive, KeepDecision, Placement, SnapshotCache};
 use hosts::Hosts;
@@ -108,7 +108,7 @@ pub struct Platform {
     app_queue: Vec<VecDeque<Waiting>>,
     /// Every queued ticket in arrival order with its app; entries already
     /// served through their app's queue are skipped lazily.
-    order: VecDeque<(u64, u32)>,
+    order: VecDeque<(Ticket, AppId)>,
     next_ticket: u64,
     gauges: Gauges,
     placement: Box<dyn Placement>,
@@ -217,87 +217,48 @@ impl Platform {
     }
 
     /// The condition of host `h`.
-    pub fn host_state(&self, h: u32) -> HostState {
-        self.host_state[h as usize]
+    pub fn host_state(&self, h: HostId) -> HostState {
+        self.host_state[h.index()]
     }
 
-    /// An event armed earlier comes back at `now`.
+    /// An event armed earlier comes back at `now`. Events for an
+    /// instance that is gone (an older generation of its slot) or no
+    /// longer in the state the event expects are ignored.
     #[inline]
     pub fn handle(&mut self, now: SimTime, ev: Event, out: &mut Vec<Action>) {
         match ev {
-            Event::Ready(id) => {
-                if let Some(slot) = self.live(id, State::Starting) {
+            Event::Ready { instance } => {
+                if let Some(slot) = self.live(instance, State::Starting) {
                     self.ready(slot, now, out);
                 }
             }
-            Event::Done(id, job) => {
-                if let Some(slot) = self.live(id, State::Busy) {
-                    self.finish(slot, job, now, out);
+            Event::Done { instance, job } => {
+                if let Some(slot) = self.live(instance, State::Busy) {
+                    self.finish(slot, job.0, now, out);
                 }
             }
-            Event::KeepAlive(id) => {
-                if let Some(slot) = self.live_any(id) {
-                    let inst = &mut self.insts[slot as usize];
-                    inst.timer_armed = false;
-                    if inst.state == State::Idle && !inst.provisioned {
-                        if now >= inst.expires_at {
-                            self.evict(slot, EvictReason::KeepAlive, out);
-                            self.drain_queue(now, out);
-                        } else {
-                            inst.timer_armed = true;
-                            out.push(Action::ArmKeepAlive {
-                                instance: id,
-                                at: inst.expires_at,
-                            });
-                        }
-                    }
-                }
-            }
-            Event::QueueTimeout(ticket) => self.timeout(ticket, now, out),
-            Event::Crash(id) => {
-                if let Some(slot) = self.live_any(id) {
+            Event::KeepAlive { instance } => self.keepalive_due(instance, now, out),
+            Event::QueueTimeout { ticket } => self.timeout(ticket, now, out),
+            Event::Crash { instance } => {
+                if let Some(slot) = self.live_any(instance) {
                     self.kill(slot, KillReason::Crash, now, out);
                     self.after_kill(now, out);
                 }
             }
-            Event::Oom(id, _) => {
-                if let Some(slot) = self.live(id, State::Busy) {
+            Event::Oom { instance, .. } => {
+                if let Some(slot) = self.live(instance, State::Busy) {
                     self.kill(slot, KillReason::Oom, now, out);
                     self.after_kill(now, out);
                 }
             }
-            Event::Retry(token) => {
-                if let Some(inv) = self.retries.get_mut(token as usize).and_then(Option::take) {
-                    self.free_retries.push(token);
-                    self.pending_retries -= 1;
-                    self.arrival(now, inv, out);
-                }
-            }
-            Event::HostFail(h) => self.host_fail(h, now, out),
-            Event::HostRepair(h) => self.host_repair(h, now, out),
-            Event::Preempt(h) => self.preempt(h, now, out),
-            Event::Reclaim(h) => self.reclaim(h, now, out),
+            Event::Retry { token } => self.retry_due(token, now, out),
+            Event::HostFail { host } => self.host_fail(host, now, out),
+            Event::HostRepair { host } => self.host_repair(host, now, out),
+            Event::Preempt { host } => self.preempt(host, now, out),
+            Event::Reclaim { host } => self.reclaim(host, now, out),
             Event::Consolidate => self.consolidate(now, out),
-            Event::Lifetime(id) => {
-                if let Some(slot) = self.live_any(id) {
-                    if self.insts[slot as usize].state == State::Idle {
-                        self.kill(slot, KillReason::Lifetime, now, out);
-                        self.after_kill(now, out);
-                    } else {
-                        self.insts[slot as usize].retiring = true;
-                        if self.multi {
-                            self.update_spare(slot);
-                        }
-                    }
-                }
-            }
-            Event::Prewarm(app, generation) => {
-                let p = &mut self.app_idle[app as usize].prewarm;
-                if p.pending && p.generation == generation {
-                    p.pending = false;
-                    let _ = self.prewarm_start(app, now, out);
-                }
-            }
+            Event::Lifetime { instance } => self.lifetime_due(instance, now, out),
+            Event::Prewarm { app, generation } => self.prewarm_due(app, generation, now, out),
         }
     }
 }
@@ -305,6 +266,7 @@ impl Platform {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::FnId;
     use crate::platform::testkit::{FirstFit, FixedTtl, Lru};
     use crate::time::SimDuration;
 
@@ -323,7 +285,7 @@ mod tests {
     fn inv(id: u64, f: u32, t: u64) -> Invocation {
         Invocation {
             id,
-            function: f,
+            function: FnId(f),
             arrival: SimTime(t),
             exec: SimDuration(5),
             attempt: 0,
@@ -339,18 +301,25 @@ mod tests {
             panic!("{out:?}")
         };
         out.clear();
-        p.handle(SimTime(3), Event::Ready(instance), &mut out);
+        p.handle(SimTime(3), Event::Ready { instance }, &mut out);
         assert_eq!(
             out,
             [Action::Execute {
                 instance,
-                job: 0,
-                function: 0,
+                job: JobId(0),
+                function: FnId(0),
                 exec: SimDuration(5)
             }]
         );
         out.clear();
-        p.handle(SimTime(8), Event::Done(instance, 0), &mut out);
+        p.handle(
+            SimTime(8),
+            Event::Done {
+                instance,
+                job: JobId(0),
+            },
+            &mut out,
+        );
         assert!(matches!(out[0], Action::Completed(c) if c.cold() && c.exec_start == SimTime(3)));
         assert!(matches!(out[1], Action::ArmKeepAlive { .. }));
         out.clear();
@@ -359,8 +328,8 @@ mod tests {
             out,
             [Action::Execute {
                 instance,
-                job: 0,
-                function: 0,
+                job: JobId(0),
+                function: FnId(0),
                 exec: SimDuration(5)
             }]
         );
@@ -386,11 +355,18 @@ mod tests {
         assert!(matches!(out[0], Action::Queued { .. }));
         out.clear();
         for &id in &ids {
-            p.handle(SimTime(2), Event::Ready(id), &mut out);
+            p.handle(SimTime(2), Event::Ready { instance: id }, &mut out);
         }
         out.clear();
         // App 0 finishes: it goes idle, and the queue head evicts it at once.
-        p.handle(SimTime(10), Event::Done(ids[0], 0), &mut out);
+        p.handle(
+            SimTime(10),
+            Event::Done {
+                instance: ids[0],
+                job: JobId(0),
+            },
+            &mut out,
+        );
         let kinds: Vec<_> = out.iter().map(std::mem::discriminant).collect();
         assert!(matches!(out[0], Action::Completed(_)));
         assert!(out.iter().any(|a| matches!(
@@ -401,7 +377,7 @@ mod tests {
             }
         )));
         assert!(
-            matches!(out.last(), Some(Action::Start { app: 2, .. })),
+            matches!(out.last(), Some(Action::Start { app: AppId(2), .. })),
             "{kinds:?}"
         );
         p.check_invariants().unwrap();
@@ -415,15 +391,29 @@ mod tests {
         let Action::Start { instance, .. } = out[0] else {
             panic!()
         };
-        p.handle(SimTime(1), Event::Ready(instance), &mut out);
-        p.handle(SimTime(2), Event::Done(instance, 0), &mut out);
+        p.handle(SimTime(1), Event::Ready { instance }, &mut out);
+        p.handle(
+            SimTime(2),
+            Event::Done {
+                instance,
+                job: JobId(0),
+            },
+            &mut out,
+        );
         let at = 2 + 1_000_000_000;
-        p.handle(SimTime(at), Event::KeepAlive(instance), &mut out);
+        p.handle(SimTime(at), Event::KeepAlive { instance }, &mut out);
         assert_eq!(p.live_instances(), 0);
         out.clear();
         // The old id and its events are dead now.
-        p.handle(SimTime(at), Event::Done(instance, 0), &mut out);
-        p.handle(SimTime(at), Event::KeepAlive(instance), &mut out);
+        p.handle(
+            SimTime(at),
+            Event::Done {
+                instance,
+                job: JobId(0),
+            },
+            &mut out,
+        );
+        p.handle(SimTime(at), Event::KeepAlive { instance }, &mut out);
         assert!(out.is_empty());
     }
 }

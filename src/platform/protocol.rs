@@ -3,69 +3,70 @@
 //! instance or invocation ends, a host's condition) and the [`Gauges`] it
 //! keeps for time integrals.
 
-use crate::model::Invocation;
+use crate::model::{AppId, FnId, HostId, Invocation};
 use crate::time::{SimDuration, SimTime};
 
-use super::arena::InstanceId;
+use super::arena::{InstanceId, JobId, RetryToken, Ticket};
 use super::snapshots::StartKind;
 
 /// Inputs that come back from the outside world (the event queue).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
     /// The instance finished starting.
-    Ready(InstanceId),
-    /// The execution of job `.1` on the instance ended.
-    Done(InstanceId, u32),
+    Ready { instance: InstanceId },
+    /// The execution of `job` on the instance ended.
+    Done { instance: InstanceId, job: JobId },
     /// A keep-alive timer armed by [`Action::ArmKeepAlive`] fired.
-    KeepAlive(InstanceId),
+    KeepAlive { instance: InstanceId },
     /// A queue timeout armed by [`Action::ArmQueueTimeout`] fired.
-    QueueTimeout(u64),
-    /// A pre-warm armed by [`Action::ArmPrewarm`] is due for the app; the
-    /// second field is the app's pre-warm generation when it was armed (an
+    QueueTimeout { ticket: Ticket },
+    /// A pre-warm armed by [`Action::ArmPrewarm`] is due for `app`;
+    /// `generation` is the app's pre-warm generation when it was armed (an
     /// arrival of the app in between cancels it).
-    Prewarm(u32, u32),
+    Prewarm { app: AppId, generation: u32 },
     /// The instance died on its own (its worker crashed).
-    Crash(InstanceId),
-    /// Job `.1` ran out of its instance's memory: the instance dies.
-    Oom(InstanceId, u32),
+    Crash { instance: InstanceId },
+    /// `job` ran out of its instance's memory: the instance dies.
+    Oom { instance: InstanceId, job: JobId },
     /// The retry announced by [`Action::Retry`] with this token is due.
-    Retry(u32),
+    Retry { token: RetryToken },
     /// The host fails: every instance on it dies; it takes nothing new.
-    HostFail(u32),
+    HostFail { host: HostId },
     /// The host is back (repaired, or reclaimed capacity returned).
-    HostRepair(u32),
+    HostRepair { host: HostId },
     /// A preemption notice for the host: it takes nothing new, its idle
     /// instances move away, its busy ones may finish until the reclaim.
-    Preempt(u32),
+    Preempt { host: HostId },
     /// The preempted host is reclaimed: what still runs there dies.
-    Reclaim(u32),
+    Reclaim { host: HostId },
     /// The consolidation controller runs.
     Consolidate,
     /// The instance reached the maximum lifetime ([`Action::ArmLifetime`]).
-    Lifetime(InstanceId),
+    Lifetime { instance: InstanceId },
 }
 
 impl Event {
     /// A code for the event's kind (1 to 14) and the id it carries (an
-    /// instance's slot, a ticket, an app, a host), as the run's
-    /// fingerprint mixes them in.
+    /// instance's slot, a ticket, an app, a retry token, a host), as the
+    /// run's fingerprint mixes them in. These numbers are part of every
+    /// fingerprint ever reported: they never change.
     #[inline]
     pub fn code(&self) -> (u64, u64) {
         match *self {
-            Event::Ready(i) => (1, i.slot as u64),
-            Event::Done(i, _) => (2, i.slot as u64),
-            Event::KeepAlive(i) => (3, i.slot as u64),
-            Event::QueueTimeout(t) => (4, t),
-            Event::Prewarm(a, _) => (5, a as u64),
-            Event::Crash(i) => (6, i.slot as u64),
-            Event::Oom(i, _) => (7, i.slot as u64),
-            Event::Retry(t) => (8, t as u64),
-            Event::HostFail(h) => (9, h as u64),
-            Event::HostRepair(h) => (10, h as u64),
-            Event::Preempt(h) => (11, h as u64),
-            Event::Reclaim(h) => (12, h as u64),
+            Event::Ready { instance } => (1, instance.slot as u64),
+            Event::Done { instance, .. } => (2, instance.slot as u64),
+            Event::KeepAlive { instance } => (3, instance.slot as u64),
+            Event::QueueTimeout { ticket } => (4, ticket.0),
+            Event::Prewarm { app, .. } => (5, app.0 as u64),
+            Event::Crash { instance } => (6, instance.slot as u64),
+            Event::Oom { instance, .. } => (7, instance.slot as u64),
+            Event::Retry { token } => (8, token.0 as u64),
+            Event::HostFail { host } => (9, host.0 as u64),
+            Event::HostRepair { host } => (10, host.0 as u64),
+            Event::Preempt { host } => (11, host.0 as u64),
+            Event::Reclaim { host } => (12, host.0 as u64),
             Event::Consolidate => (13, 0),
-            Event::Lifetime(i) => (14, i.slot as u64),
+            Event::Lifetime { instance } => (14, instance.slot as u64),
         }
     }
 }
@@ -149,7 +150,7 @@ pub enum RejectReason {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Completion {
     pub inv: Invocation,
-    pub app: u32,
+    pub app: AppId,
     /// When it was given an instance (arrival + queueing delay).
     pub dispatched: SimTime,
     /// When its execution began (dispatched + init time if cold).
@@ -177,8 +178,8 @@ pub enum Action {
     /// app's snapshot before it is ready.
     Start {
         instance: InstanceId,
-        app: u32,
-        host: u32,
+        app: AppId,
+        host: HostId,
         prewarm: bool,
         kind: StartKind,
         take_snapshot: bool,
@@ -188,8 +189,8 @@ pub enum Action {
     /// slow-down after a restore.
     Execute {
         instance: InstanceId,
-        job: u32,
-        function: u32,
+        job: JobId,
+        function: FnId,
         exec: SimDuration,
     },
     /// Report [`Event::KeepAlive`] at `at`.
@@ -199,29 +200,29 @@ pub enum Action {
     },
     /// Report [`Event::QueueTimeout`] with `ticket` at `at`.
     ArmQueueTimeout {
-        ticket: u64,
+        ticket: Ticket,
         at: SimTime,
     },
     /// The instance is gone and its memory free.
     Evicted {
         instance: InstanceId,
-        app: u32,
-        host: u32,
+        app: AppId,
+        host: HostId,
         reason: EvictReason,
     },
     /// Report [`Event::Prewarm`] with `app` and `generation` at `at`.
     ArmPrewarm {
-        app: u32,
+        app: AppId,
         generation: u32,
         at: SimTime,
     },
     /// A pre-warmed instance of `app` served its first invocation.
     PrewarmUsed {
-        app: u32,
+        app: AppId,
     },
     /// A pre-warmed instance of `app` was evicted without serving any.
     PrewarmWasted {
-        app: u32,
+        app: AppId,
     },
     /// The invocation waits in the queue for memory.
     Queued {
@@ -236,8 +237,8 @@ pub enum Action {
     /// started for.
     Killed {
         instance: InstanceId,
-        app: u32,
-        host: u32,
+        app: AppId,
+        host: HostId,
         reason: KillReason,
         lost: SimDuration,
         jobs: u32,
@@ -245,7 +246,7 @@ pub enum Action {
     /// An attempt failed and will be retried: report [`Event::Retry`] with
     /// `token` after a delay drawn uniformly in `[0, cap]`.
     Retry {
-        token: u32,
+        token: RetryToken,
         cap: SimDuration,
         reason: KillReason,
     },
@@ -262,9 +263,9 @@ pub enum Action {
     /// An idle instance of `app` moved from host `from` (killed there,
     /// started again on `to` by the start that follows).
     Relocated {
-        app: u32,
-        from: u32,
-        to: u32,
+        app: AppId,
+        from: HostId,
+        to: HostId,
     },
     Completed(Completion),
     Rejected {

@@ -20,6 +20,7 @@
 //! bookkeeping; the driver prices them in time.
 
 use super::decisions::SnapshotCache;
+use crate::model::{AppId, HostId};
 
 /// How a new instance starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -84,7 +85,7 @@ pub struct SnapshotConfig {
 
 #[derive(Clone, Copy, Debug)]
 struct Entry {
-    app: u32,
+    app: AppId,
     mb: u64,
     uses: u64,
     priority: f64,
@@ -113,7 +114,7 @@ pub struct Snapshots {
     caches: Vec<Vec<Entry>>,
     used_mb: Vec<u64>,
     /// For each app, the hosts whose cache holds it (any order).
-    app_hosts: Vec<Vec<u32>>,
+    app_hosts: Vec<Vec<HostId>>,
     policy: Box<dyn SnapshotCache>,
     next_use: u64,
     store_mb: u64,
@@ -148,13 +149,13 @@ impl Snapshots {
     }
 
     /// The hosts whose cache holds `app`'s snapshot.
-    pub fn hosts_with(&self, app: u32) -> &[u32] {
-        &self.app_hosts[app as usize]
+    pub fn hosts_with(&self, app: AppId) -> &[HostId] {
+        &self.app_hosts[app.index()]
     }
 
     /// Whether `host`'s cache holds `app`'s snapshot.
-    pub fn cached(&self, host: u32, app: u32) -> bool {
-        self.caches[host as usize].iter().any(|e| e.app == app)
+    pub fn cached(&self, host: HostId, app: AppId) -> bool {
+        self.caches[host.index()].iter().any(|e| e.app == app)
     }
 
     /// MB of snapshots in the remote store.
@@ -163,16 +164,16 @@ impl Snapshots {
     }
 
     /// MB of snapshots in `host`'s cache.
-    pub fn cache_used_mb(&self, host: u32) -> u64 {
-        self.used_mb[host as usize]
+    pub fn cache_used_mb(&self, host: HostId) -> u64 {
+        self.used_mb[host.index()]
     }
 
     /// How a new instance of `app` on `host` starts, and whether it takes
     /// the app's snapshot (a full init only). A local restore counts as a
     /// use of the cached entry.
-    pub fn start_kind(&mut self, app: u32, host: u32) -> (StartKind, bool) {
-        let a = app as usize;
-        if let Some(i) = self.caches[host as usize].iter().position(|e| e.app == app) {
+    pub fn start_kind(&mut self, app: AppId, host: HostId) -> (StartKind, bool) {
+        let a = app.index();
+        if let Some(i) = self.caches[host.index()].iter().position(|e| e.app == app) {
             self.touch(host, i);
             return (StartKind::LocalRestore, false);
         }
@@ -188,8 +189,8 @@ impl Snapshots {
 
     /// An instance of `app` started on `host` with `kind` is ready; `took`:
     /// it took the app's snapshot.
-    pub fn ready(&mut self, app: u32, host: u32, kind: StartKind, took: bool) {
-        let a = app as usize;
+    pub fn ready(&mut self, app: AppId, host: HostId, kind: StartKind, took: bool) {
+        let a = app.index();
         if took {
             self.taking[a] = false;
             self.counters.taken += 1;
@@ -205,12 +206,12 @@ impl Snapshots {
 
     /// An instance that was taking `app`'s snapshot died before it was
     /// ready (it was killed): another full init may take it.
-    pub fn take_abandoned(&mut self, app: u32) {
-        self.taking[app as usize] = false;
+    pub fn take_abandoned(&mut self, app: AppId) {
+        self.taking[app.index()] = false;
     }
 
-    fn touch(&mut self, host: u32, i: usize) {
-        let e = &mut self.caches[host as usize][i];
+    fn touch(&mut self, host: HostId, i: usize) {
+        let e = &mut self.caches[host.index()][i];
         e.uses += 1;
         e.last_use = self.next_use;
         self.next_use += 1;
@@ -219,13 +220,13 @@ impl Snapshots {
 
     /// Puts `app`'s snapshot in `host`'s cache (or counts it a use if it is
     /// there), dropping the lowest-priority entries to make room.
-    fn insert(&mut self, host: u32, app: u32) {
-        let h = host as usize;
+    fn insert(&mut self, host: HostId, app: AppId) {
+        let h = host.index();
         if let Some(i) = self.caches[h].iter().position(|e| e.app == app) {
             self.touch(host, i);
             return;
         }
-        let mb = self.cfg.app_snapshot_mb[app as usize];
+        let mb = self.cfg.app_snapshot_mb[app.index()];
         if mb > self.cfg.cache_mb {
             self.counters.cache_too_small += 1;
             return;
@@ -245,7 +246,7 @@ impl Snapshots {
             };
             let e = self.caches[h].swap_remove(victim);
             self.used_mb[h] -= e.mb;
-            let hosts = &mut self.app_hosts[e.app as usize];
+            let hosts = &mut self.app_hosts[e.app.index()];
             if let Some(p) = hosts.iter().position(|&x| x == host) {
                 hosts.swap_remove(p);
             }
@@ -262,7 +263,7 @@ impl Snapshots {
         });
         self.next_use += 1;
         self.used_mb[h] += mb;
-        self.app_hosts[app as usize].push(host);
+        self.app_hosts[app.index()].push(host);
         self.counters.cached += 1;
     }
 
@@ -274,7 +275,7 @@ impl Snapshots {
                 return Err(format!("snapshot cache of host {h} out of step"));
             }
             for e in c {
-                if !self.app_hosts[e.app as usize].contains(&(h as u32)) {
+                if !self.app_hosts[e.app.index()].contains(&HostId(h as u32)) {
                     return Err(format!("host {h} caches app {} unindexed", e.app));
                 }
             }
@@ -295,7 +296,7 @@ mod tests {
     /// Equal priorities: the cache drops the least recently used.
     struct SnapshotLru;
     impl SnapshotCache for SnapshotLru {
-        fn priority(&mut self, _host: u32, _app: u32, _uses: u64) -> f64 {
+        fn priority(&mut self, _host: HostId, _app: AppId, _uses: u64) -> f64 {
             0.0
         }
     }
@@ -318,26 +319,35 @@ mod tests {
     #[test]
     fn first_init_takes_then_local_then_remote() {
         let mut s = snaps(SnapshotCreate::OnFirstInit, true, 1000, &[100]);
-        assert_eq!(s.start_kind(0, 0), (StartKind::Full, true));
+        assert_eq!(s.start_kind(AppId(0), HostId(0)), (StartKind::Full, true));
         // A second full init while the first is taking: no second take.
-        assert_eq!(s.start_kind(0, 1), (StartKind::Full, false));
-        s.ready(0, 0, StartKind::Full, true);
+        assert_eq!(s.start_kind(AppId(0), HostId(1)), (StartKind::Full, false));
+        s.ready(AppId(0), HostId(0), StartKind::Full, true);
         assert_eq!(s.counters.taken, 1);
         assert_eq!(s.store_mb(), 100);
-        assert_eq!(s.start_kind(0, 0), (StartKind::LocalRestore, false));
-        assert_eq!(s.start_kind(0, 1), (StartKind::RemoteRestore, false));
-        s.ready(0, 1, StartKind::RemoteRestore, false);
-        assert_eq!(s.start_kind(0, 1), (StartKind::LocalRestore, false));
-        assert_eq!(s.hosts_with(0).len(), 2);
+        assert_eq!(
+            s.start_kind(AppId(0), HostId(0)),
+            (StartKind::LocalRestore, false)
+        );
+        assert_eq!(
+            s.start_kind(AppId(0), HostId(1)),
+            (StartKind::RemoteRestore, false)
+        );
+        s.ready(AppId(0), HostId(1), StartKind::RemoteRestore, false);
+        assert_eq!(
+            s.start_kind(AppId(0), HostId(1)),
+            (StartKind::LocalRestore, false)
+        );
+        assert_eq!(s.hosts_with(AppId(0)).len(), 2);
         s.check().unwrap();
     }
 
     #[test]
     fn without_a_store_each_host_takes_its_own() {
         let mut s = snaps(SnapshotCreate::OnFirstInit, false, 1000, &[100]);
-        assert_eq!(s.start_kind(0, 0), (StartKind::Full, true));
-        s.ready(0, 0, StartKind::Full, true);
-        assert_eq!(s.start_kind(0, 1), (StartKind::Full, true));
+        assert_eq!(s.start_kind(AppId(0), HostId(0)), (StartKind::Full, true));
+        s.ready(AppId(0), HostId(0), StartKind::Full, true);
+        assert_eq!(s.start_kind(AppId(0), HostId(1)), (StartKind::Full, true));
         assert_eq!(s.store_mb(), 0);
     }
 
@@ -345,24 +355,31 @@ mod tests {
     fn at_deploy_every_snapshot_is_remote_from_the_start() {
         let mut s = snaps(SnapshotCreate::AtDeploy, true, 1000, &[100, 50]);
         assert_eq!(s.store_mb(), 150);
-        assert_eq!(s.start_kind(1, 0), (StartKind::RemoteRestore, false));
+        assert_eq!(
+            s.start_kind(AppId(1), HostId(0)),
+            (StartKind::RemoteRestore, false)
+        );
     }
 
     #[test]
     fn full_cache_drops_least_recently_used() {
         // Room for two 100 MB snapshots.
         let mut s = snaps(SnapshotCreate::AtDeploy, true, 200, &[100, 100, 100, 300]);
-        s.ready(0, 0, StartKind::RemoteRestore, false);
-        s.ready(1, 0, StartKind::RemoteRestore, false);
+        s.ready(AppId(0), HostId(0), StartKind::RemoteRestore, false);
+        s.ready(AppId(1), HostId(0), StartKind::RemoteRestore, false);
         // App 0 restored again: app 1 is now the least recently used.
-        assert_eq!(s.start_kind(0, 0).0, StartKind::LocalRestore);
-        s.ready(2, 0, StartKind::RemoteRestore, false);
-        assert!(s.cached(0, 0) && !s.cached(0, 1) && s.cached(0, 2));
+        assert_eq!(s.start_kind(AppId(0), HostId(0)).0, StartKind::LocalRestore);
+        s.ready(AppId(2), HostId(0), StartKind::RemoteRestore, false);
+        assert!(
+            s.cached(HostId(0), AppId(0))
+                && !s.cached(HostId(0), AppId(1))
+                && s.cached(HostId(0), AppId(2))
+        );
         assert_eq!(s.counters.cache_evictions, 1);
         // Larger than the cache: never cached.
-        s.ready(3, 0, StartKind::RemoteRestore, false);
+        s.ready(AppId(3), HostId(0), StartKind::RemoteRestore, false);
         assert_eq!(s.counters.cache_too_small, 1);
-        assert_eq!(s.cache_used_mb(0), 200);
+        assert_eq!(s.cache_used_mb(HostId(0)), 200);
         s.check().unwrap();
     }
 }

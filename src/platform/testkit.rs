@@ -4,13 +4,14 @@
 
 use super::decisions::{Eviction, IdleInstance, KeepAlive, KeepDecision, Placement};
 use super::hosts::Hosts;
+use crate::model::{AppId, HostId};
 use crate::time::{SimDuration, SimTime};
 
 /// The lowest-numbered host with room.
 pub struct FirstFit;
 
 impl Placement for FirstFit {
-    fn place(&mut self, hosts: &Hosts, _app: u32, need_mb: u64) -> Option<u32> {
+    fn place(&mut self, hosts: &Hosts, _app: AppId, need_mb: u64) -> Option<HostId> {
         hosts.first_free(need_mb)
     }
 }
@@ -19,7 +20,7 @@ impl Placement for FirstFit {
 pub struct FixedTtl(pub SimDuration);
 
 impl KeepAlive for FixedTtl {
-    fn on_idle(&mut self, _app: u32, _now: SimTime, _inst: IdleInstance) -> KeepDecision {
+    fn on_idle(&mut self, _app: AppId, _now: SimTime, _inst: IdleInstance) -> KeepDecision {
         if self.0.is_zero() {
             KeepDecision::Evict
         } else {
@@ -36,7 +37,7 @@ impl Eviction for Lru {
         false
     }
 
-    fn priority(&mut self, _app: u32, _now: SimTime) -> f64 {
+    fn priority(&mut self, _app: AppId, _now: SimTime) -> f64 {
         0.0
     }
 }

@@ -64,7 +64,7 @@ fn ctx_in(dir: &Path) -> Context {
 }
 
 fn invocations(s: &Scenario, ctx: &Context, replicate: u64) -> Vec<Invocation> {
-    let w = open(&wspec(&s), ctx, &Streams::new(s.seed, replicate))
+    let w = open(&wspec(s), ctx, &Streams::new(s.seed, replicate))
         .unwrap_or_else(|e| panic!("open failed (seed {}, replicate {replicate}): {e}", s.seed));
     w.arrivals.collect()
 }
@@ -77,7 +77,7 @@ struct RepStats {
 }
 
 fn rep_stats(s: &Scenario, ctx: &Context, replicate: u64) -> RepStats {
-    let w = open(&wspec(&s), ctx, &Streams::new(s.seed, replicate)).unwrap();
+    let w = open(&wspec(s), ctx, &Streams::new(s.seed, replicate)).unwrap();
     let (mut n, mut mean, mut m2) = (0u64, 0.0f64, 0.0f64);
     let mut count = 0u64;
     let mut last: Option<u64> = None;

@@ -111,6 +111,36 @@ pub(super) struct Instance {
     pub(super) retiring: bool,
 }
 
+impl Instance {
+    /// A slot's content before its first instance.
+    const FREE: Instance = Instance {
+        generation: 0,
+        state: State::Free,
+        app: AppId(0),
+        host: HostId(0),
+        timer_armed: false,
+        expires_at: SimTime::ZERO,
+        created: SimTime::ZERO,
+        first_idle: SimTime::MAX,
+        prewarmed: false,
+        provisioned: false,
+        kind: StartKind::Full,
+        took_snapshot: false,
+        slowed_left: 0,
+        priority: 0.0,
+        idle_seq: 0,
+        host_pos: 0,
+        active: 0,
+        pending: NIL,
+        app_prev: NIL,
+        app_next: NIL,
+        in_spare: false,
+        spare_prev: NIL,
+        spare_next: NIL,
+        retiring: false,
+    };
+}
+
 /// An app's idle list (most recently idle first) and its pending pre-warm,
 /// side by side so that an arrival reads one cache line.
 #[derive(Clone, Copy, Debug)]
@@ -204,6 +234,19 @@ impl Platform {
             State::Free => {}
         }
         inst.state = to;
+    }
+
+    /// A free instance slot (the caller fills it): a freed one, whose
+    /// generation has already moved on, or a new one.
+    #[inline]
+    pub(super) fn alloc_slot(&mut self) -> u32 {
+        match self.free_slots.pop() {
+            Some(s) => s,
+            None => {
+                self.insts.push(Instance::FREE);
+                (self.insts.len() - 1) as u32
+            }
+        }
     }
 
     /// A job for `inv`, dispatched now.

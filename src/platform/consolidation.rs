@@ -2,7 +2,6 @@
 //! load off heavily used ones) by relocating idle instances, and powers
 //! hosts off and on.
 
-use crate::model::HostId;
 use crate::time::SimTime;
 
 use super::{Action, HostState, Platform, State};
@@ -22,7 +21,7 @@ impl Platform {
             self.spread(c.threshold, now, out);
             return;
         }
-        for h in (0..self.hosts.len() as u32).map(HostId) {
+        for h in self.hosts.ids() {
             if self.host_state[h.index()] != HostState::Up {
                 continue;
             }
@@ -58,7 +57,7 @@ impl Platform {
     pub(super) fn spread(&mut self, threshold: f64, now: SimTime, out: &mut Vec<Action>) {
         let cap = self.hosts.capacity_mb();
         let high = ((1.0 - threshold) * cap as f64) as u64;
-        for h in (0..self.hosts.len() as u32).map(HostId) {
+        for h in self.hosts.ids() {
             if self.host_state[h.index()] != HostState::Up || cap - self.hosts.unused_mb(h) <= high
             {
                 continue;
@@ -86,8 +85,9 @@ impl Platform {
         if self.cfg.consolidation.is_none() || mb > self.hosts.capacity_mb() {
             return false;
         }
-        match (0..self.hosts.len() as u32)
-            .map(HostId)
+        match self
+            .hosts
+            .ids()
             .find(|&h| self.host_state[h.index()] == HostState::Off)
         {
             Some(h) => {

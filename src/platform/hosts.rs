@@ -201,7 +201,7 @@ impl Hosts {
     }
 
     /// Closes `h` to new instances (or opens it again); its instances stay.
-    pub fn set_closed(&mut self, h: HostId, closed: bool) {
+    pub(crate) fn set_closed(&mut self, h: HostId, closed: bool) {
         let h = h.index();
         if self.closed[h] == closed {
             return;
@@ -277,7 +277,7 @@ impl Hosts {
 
     /// The lowest-numbered host where free plus idle memory is at least `mb`.
     #[inline]
-    pub fn first_reclaimable(&mut self, mb: u64) -> Option<HostId> {
+    pub(crate) fn first_reclaimable(&mut self, mb: u64) -> Option<HostId> {
         for h in self.dirty_list.drain(..) {
             let h = h as usize;
             self.dirty[h] = false;

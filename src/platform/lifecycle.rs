@@ -5,7 +5,7 @@
 use crate::model::{AppId, HostId, Invocation};
 use crate::time::{SimDuration, SimTime};
 
-use super::arena::{Instance, InstanceId, JobId, NIL};
+use super::arena::{InstanceId, JobId, NIL};
 use super::decisions::{IdleInstance, KeepDecision};
 use super::snapshots::StartKind;
 use super::{Action, Completion, EvictReason, HostState, KillReason, Platform, State, WarmSelect};
@@ -468,38 +468,7 @@ impl Platform {
             }
             _ => 0,
         };
-        let slot = match self.free_slots.pop() {
-            Some(s) => s,
-            None => {
-                self.insts.push(Instance {
-                    generation: 0,
-                    state: State::Free,
-                    app: AppId(0),
-                    host: HostId(0),
-                    timer_armed: false,
-                    expires_at: SimTime::ZERO,
-                    created: SimTime::ZERO,
-                    first_idle: SimTime::MAX,
-                    prewarmed: false,
-                    provisioned: false,
-                    kind: StartKind::Full,
-                    took_snapshot: false,
-                    slowed_left: 0,
-                    priority: 0.0,
-                    idle_seq: 0,
-                    host_pos: 0,
-                    active: 0,
-                    pending: NIL,
-                    app_prev: NIL,
-                    app_next: NIL,
-                    in_spare: false,
-                    spare_prev: NIL,
-                    spare_next: NIL,
-                    retiring: false,
-                });
-                (self.insts.len() - 1) as u32
-            }
-        };
+        let slot = self.alloc_slot();
         let inst = &mut self.insts[slot as usize];
         inst.app = app;
         inst.host = host;

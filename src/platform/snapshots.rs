@@ -171,7 +171,7 @@ impl Snapshots {
     /// How a new instance of `app` on `host` starts, and whether it takes
     /// the app's snapshot (a full init only). A local restore counts as a
     /// use of the cached entry.
-    pub fn start_kind(&mut self, app: AppId, host: HostId) -> (StartKind, bool) {
+    pub(crate) fn start_kind(&mut self, app: AppId, host: HostId) -> (StartKind, bool) {
         let a = app.index();
         if let Some(i) = self.caches[host.index()].iter().position(|e| e.app == app) {
             self.touch(host, i);
@@ -206,7 +206,7 @@ impl Snapshots {
 
     /// An instance that was taking `app`'s snapshot died before it was
     /// ready (it was killed): another full init may take it.
-    pub fn take_abandoned(&mut self, app: AppId) {
+    pub(crate) fn take_abandoned(&mut self, app: AppId) {
         self.taking[app.index()] = false;
     }
 
@@ -268,7 +268,7 @@ impl Snapshots {
     }
 
     /// Checks the index against itself; for tests.
-    pub fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), String> {
         for (h, c) in self.caches.iter().enumerate() {
             let used: u64 = c.iter().map(|e| e.mb).sum();
             if used != self.used_mb[h] || used > self.cfg.cache_mb {

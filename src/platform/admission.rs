@@ -303,3 +303,182 @@ impl Platform {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use super::super::{Action, Event, EvictReason, JobId, RejectReason, Throttle, Ticket};
+    use crate::model::{AppId, FnId, HostId};
+    use crate::time::{SimDuration, SimTime};
+
+    fn limited(throttle: Throttle) -> Script {
+        let mut cfg = config(1, 1000, &[100], 10);
+        cfg.fn_limit = vec![Some(1)];
+        cfg.throttle = throttle;
+        Script::new(platform_with(
+            cfg,
+            Box::new(FixedTtl(SimDuration::from_secs(60))),
+        ))
+    }
+
+    #[test]
+    fn a_function_limit_rejects() {
+        let mut s = limited(Throttle::Reject);
+        started(&s.arrive(inv(0, 0, 0)));
+        assert_eq!(
+            s.arrive(inv(1, 0, 1)),
+            [Action::Rejected {
+                inv: inv(1, 0, 1),
+                reason: RejectReason::Throttled,
+            }]
+        );
+        assert_eq!(s.gauges().throttled, 0);
+        assert_eq!(s.p.outstanding(), 1);
+    }
+
+    #[test]
+    fn a_function_limit_holds_in_arrival_order() {
+        let mut s = limited(Throttle::Queue);
+        let instance = started(&s.arrive(inv(0, 0, 0)));
+        for (i, t) in [(1, 1), (2, 2)] {
+            assert_eq!(
+                s.arrive(inv(i, 0, t)),
+                [
+                    Action::Throttled { inv: inv(i, 0, t) },
+                    Action::ArmQueueTimeout {
+                        ticket: Ticket(i - 1),
+                        at: SimTime(t + 10 * SEC),
+                    },
+                ]
+            );
+        }
+        assert_eq!(s.gauges().throttled, 2);
+        s.event(3, Event::Ready { instance });
+        // The first ends: its slot admits the oldest held one, which takes
+        // the instance at once (warm).
+        let a = s.event(
+            8,
+            Event::Done {
+                instance,
+                job: JobId(0),
+            },
+        );
+        assert!(matches!(a[0], Action::Completed(c) if c.inv.id == 0));
+        assert_eq!(
+            a[1..],
+            [Action::Execute {
+                instance,
+                job: JobId(0),
+                function: FnId(0),
+                exec: SimDuration(5),
+            }]
+        );
+        assert_eq!(s.gauges().throttled, 1);
+        // Its timeout finds it served; the other one times out.
+        assert!(
+            s.event(1 + 10 * SEC, Event::QueueTimeout { ticket: Ticket(0) })
+                .is_empty()
+        );
+        assert_eq!(
+            s.event(2 + 10 * SEC, Event::QueueTimeout { ticket: Ticket(1) }),
+            [Action::Rejected {
+                inv: inv(2, 0, 2),
+                reason: RejectReason::Timeout,
+            }]
+        );
+        assert_eq!(s.gauges().throttled, 0);
+    }
+
+    #[test]
+    fn a_full_queue_rejects_and_a_timeout_ends_the_wait() {
+        // One host of 100 MB: the first instance fills it.
+        let mut s = Script::new(platform(1, 100, &[100, 100], 60, 1));
+        started(&s.arrive(inv(0, 0, 0)));
+        assert_eq!(
+            s.arrive(inv(1, 1, 1)),
+            [
+                Action::Queued { inv: inv(1, 1, 1) },
+                Action::ArmQueueTimeout {
+                    ticket: Ticket(0),
+                    at: SimTime(1 + 10 * SEC),
+                },
+            ]
+        );
+        assert_eq!(
+            s.arrive(inv(2, 1, 2)),
+            [Action::Rejected {
+                inv: inv(2, 1, 2),
+                reason: RejectReason::QueueFull,
+            }]
+        );
+        assert_eq!(s.gauges().queued, 1);
+        assert_eq!(
+            s.event(1 + 10 * SEC, Event::QueueTimeout { ticket: Ticket(0) }),
+            [Action::Rejected {
+                inv: inv(1, 1, 1),
+                reason: RejectReason::Timeout,
+            }]
+        );
+        assert_eq!(s.gauges().queued, 0);
+        // A second timeout of the same ticket does nothing.
+        assert!(
+            s.event(2 + 10 * SEC, Event::QueueTimeout { ticket: Ticket(0) })
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn no_overtaking_while_anything_waits_for_memory() {
+        // 200 MB; app 0 takes 100, app 1 needs 150, app 2 only 50.
+        let mut s = Script::new(platform(1, 200, &[100, 150, 50], 60, 10));
+        let first = started(&s.arrive(inv(0, 0, 0)));
+        assert!(matches!(s.arrive(inv(1, 1, 1))[0], Action::Queued { .. }));
+        // App 2 would fit, but queues behind app 1.
+        assert!(matches!(s.arrive(inv(2, 2, 2))[0], Action::Queued { .. }));
+        assert_eq!(s.gauges().queued, 2);
+        s.event(3, Event::Ready { instance: first });
+        // App 0 ends and goes idle; the queue head evicts it for memory,
+        // then app 2 starts behind app 1, in arrival order.
+        let a = s.event(
+            8,
+            Event::Done {
+                instance: first,
+                job: JobId(0),
+            },
+        );
+        assert!(
+            matches!(
+                a[..],
+                [
+                    Action::Completed(_),
+                    Action::ArmKeepAlive { .. },
+                    Action::Evicted {
+                        reason: EvictReason::Pressure,
+                        ..
+                    },
+                    Action::Start {
+                        app: AppId(1),
+                        host: HostId(0),
+                        ..
+                    },
+                    Action::Start {
+                        app: AppId(2),
+                        host: HostId(0),
+                        ..
+                    },
+                ]
+            ),
+            "{a:?}"
+        );
+        assert_eq!((s.gauges().queued, s.gauges().starting), (0, 2));
+        // Their timeouts find them served.
+        assert!(
+            s.event(1 + 10 * SEC, Event::QueueTimeout { ticket: Ticket(0) })
+                .is_empty()
+        );
+        assert!(
+            s.event(2 + 10 * SEC, Event::QueueTimeout { ticket: Ticket(1) })
+                .is_empty()
+        );
+    }
+}

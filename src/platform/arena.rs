@@ -367,3 +367,74 @@ impl Platform {
         i.app_next = NIL;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use super::super::{Action, Event, WarmSelect};
+    use super::*;
+    use crate::time::SimDuration;
+
+    /// Three instances of one app, started in order, then idle in the
+    /// order 1, 2, 0; the instance the next arrival gets under `warm`.
+    fn pick(warm: WarmSelect) -> (Vec<InstanceId>, InstanceId) {
+        let mut cfg = config(1, 1000, &[100], 10);
+        cfg.warm = warm;
+        let ttl = Box::new(FixedTtl(SimDuration::from_secs(60)));
+        let mut s = Script::new(platform_with(cfg, ttl));
+        let ids: Vec<_> = (0..3).map(|i| started(&s.arrive(inv(i, 0, i)))).collect();
+        for &instance in &ids {
+            s.event(5, Event::Ready { instance });
+        }
+        for (t, i) in [(10, 1), (11, 2), (12, 0)] {
+            s.event(
+                t,
+                Event::Done {
+                    instance: ids[i],
+                    job: JobId(i as u32),
+                },
+            );
+        }
+        assert_eq!(s.gauges().idle, 3);
+        let a = s.arrive(inv(3, 0, 20));
+        let [Action::Execute { instance, .. }] = a[..] else {
+            panic!("{a:?}")
+        };
+        (ids, instance)
+    }
+
+    #[test]
+    fn warm_selection_reads_the_idle_list() {
+        let (ids, got) = pick(WarmSelect::MostRecentlyUsed);
+        assert_eq!(got, ids[0]);
+        let (ids, got) = pick(WarmSelect::LeastRecentlyUsed);
+        assert_eq!(got, ids[1]);
+        let (ids, got) = pick(WarmSelect::Newest);
+        assert_eq!(got, ids[2]);
+    }
+
+    #[test]
+    fn a_freed_slot_is_reused_one_generation_on() {
+        let mut s = Script::new(platform(1, 1000, &[100], 0, 10));
+        let first = started(&s.arrive(inv(0, 0, 0)));
+        s.event(1, Event::Ready { instance: first });
+        // No keep-alive: evicted as soon as it ends.
+        let a = s.event(
+            6,
+            Event::Done {
+                instance: first,
+                job: JobId(0),
+            },
+        );
+        assert!(matches!(a[1], Action::Evicted { instance, .. } if instance == first));
+        let second = started(&s.arrive(inv(1, 0, 7)));
+        assert_eq!(
+            second,
+            InstanceId {
+                slot: first.slot,
+                generation: first.generation + 1,
+            }
+        );
+        assert_eq!(s.p.insts.len(), 1);
+    }
+}

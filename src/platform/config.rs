@@ -140,3 +140,29 @@ pub enum Throttle {
     /// length bound and timeout with invocations waiting for memory.
     Queue,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_caps_grow_to_the_maximum() {
+        let p = RetryPolicy {
+            max_attempts: 10,
+            base: SimDuration::from_millis(100),
+            multiplier: 2.0,
+            max: SimDuration::from_secs(1),
+        };
+        let caps: Vec<u64> = (1..=6).map(|n| p.cap(n).as_nanos() / 1_000_000).collect();
+        assert_eq!(caps, [100, 200, 400, 800, 1000, 1000]);
+        assert_eq!(RetryPolicy::NONE.cap(1), SimDuration::ZERO);
+    }
+
+    #[test]
+    fn simple_gives_each_function_its_own_app() {
+        let c = PlatformConfig::simple(3, 1000, &[128, 256]);
+        assert_eq!(c.fn_app, [AppId(0), AppId(1)]);
+        assert_eq!((c.app_concurrency.len(), c.fn_limit.len()), (2, 2));
+        assert!(c.global_limit.is_none() && c.consolidation.is_none());
+    }
+}

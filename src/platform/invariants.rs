@@ -215,3 +215,93 @@ impl Platform {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::admission::Waiting;
+    use super::super::arena::NIL;
+    use super::super::testkit::*;
+    use super::super::{Event, JobId, Ticket};
+    use crate::model::{AppId, HostId};
+    use crate::time::SimDuration;
+
+    /// One busy instance of app 0 and one idle of app 1, on one host, with
+    /// a concurrency limit on function 0.
+    fn script() -> Script {
+        let mut cfg = config(1, 1000, &[100, 100], 10);
+        cfg.fn_limit = vec![Some(5), None];
+        let ttl = Box::new(FixedTtl(SimDuration::from_secs(60)));
+        let mut s = Script::new(platform_with(cfg, ttl));
+        let busy = started(&s.arrive(inv(0, 0, 0)));
+        let idle = started(&s.arrive(inv(1, 1, 0)));
+        s.event(1, Event::Ready { instance: busy });
+        s.event(1, Event::Ready { instance: idle });
+        s.event(
+            6,
+            Event::Done {
+                instance: idle,
+                job: JobId(1),
+            },
+        );
+        s
+    }
+
+    /// The error `check_invariants` gives after `corrupt`.
+    fn caught(corrupt: impl FnOnce(&mut Script)) -> String {
+        let mut s = script();
+        s.p.check_invariants().unwrap();
+        corrupt(&mut s);
+        s.p.check_invariants().unwrap_err()
+    }
+
+    #[test]
+    fn a_consistent_state_passes() {
+        let s = script();
+        assert_eq!((s.gauges().busy, s.gauges().idle), (1, 1));
+        s.p.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn gauges_out_of_step_are_caught() {
+        let e = caught(|s| s.p.gauges.busy += 1);
+        assert!(e.starts_with("gauges"), "{e}");
+    }
+
+    #[test]
+    fn host_memory_out_of_step_is_caught() {
+        let e = caught(|s| s.p.hosts.alloc(HostId(0), 10));
+        assert_eq!(e, "host 0 free memory out of step");
+    }
+
+    #[test]
+    fn a_broken_idle_list_is_caught() {
+        let e = caught(|s| s.p.app_idle[1].head = NIL);
+        assert_eq!(e, "app 1 idle list has 0, expected 1");
+    }
+
+    #[test]
+    fn queued_work_next_to_an_idle_instance_is_caught() {
+        let e = caught(|s| {
+            let inv = inv(9, 1, 7);
+            s.p.app_queue[1].push_back(Waiting {
+                ticket: Ticket(0),
+                inv,
+            });
+            s.p.order.push_back((Ticket(0), AppId(1)));
+            s.p.gauges.queued += 1;
+        });
+        assert_eq!(e, "app 1 has free slots and queued work");
+    }
+
+    #[test]
+    fn a_lost_job_is_caught() {
+        let e = caught(|s| s.p.jobs[0].live = false);
+        assert_eq!(e, "0 live jobs, 1 attached to instances");
+    }
+
+    #[test]
+    fn concurrency_counts_out_of_step_are_caught() {
+        let e = caught(|s| s.p.limits.as_mut().unwrap().inflight[0] += 1);
+        assert_eq!(e, "concurrency counts out of step");
+    }
+}

@@ -296,3 +296,256 @@ impl Platform {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use super::super::{Action, Event, HostState, JobId, KillReason, RetryPolicy, RetryToken};
+    use crate::model::{AppId, HostId};
+    use crate::time::{SimDuration, SimTime};
+
+    /// Two hosts that each fit one instance of the one app, busy from 1.
+    fn busy(retry: RetryPolicy) -> (Script, super::InstanceId) {
+        let mut cfg = config(2, 100, &[100], 10);
+        cfg.fn_retry = vec![retry];
+        let ttl = Box::new(FixedTtl(SimDuration::from_secs(60)));
+        let mut s = Script::new(platform_with(cfg, ttl));
+        let instance = started(&s.arrive(inv(0, 0, 0)));
+        s.event(1, Event::Ready { instance });
+        (s, instance)
+    }
+
+    #[test]
+    fn a_host_failure_kills_and_retries() {
+        let retry = RetryPolicy {
+            max_attempts: 2,
+            base: SimDuration::from_secs(1),
+            multiplier: 2.0,
+            max: SimDuration::from_secs(10),
+        };
+        let (mut s, instance) = busy(retry);
+        let host = HostId(0);
+        assert_eq!(
+            s.event(4, Event::HostFail { host }),
+            [
+                Action::Retry {
+                    token: RetryToken(0),
+                    cap: SimDuration::from_secs(1),
+                    reason: KillReason::HostFailure,
+                },
+                Action::Killed {
+                    instance,
+                    app: AppId(0),
+                    host,
+                    reason: KillReason::HostFailure,
+                    lost: SimDuration(3),
+                    jobs: 1,
+                },
+            ]
+        );
+        assert_eq!(s.p.host_state(host), HostState::Failed);
+        assert_eq!((s.p.live_instances(), s.p.outstanding()), (0, 1));
+        // The retry arrives again: the failed host takes nothing, so it
+        // starts on the other.
+        let a = s.event(
+            SEC,
+            Event::Retry {
+                token: RetryToken(0),
+            },
+        );
+        assert!(
+            matches!(
+                a[..],
+                [Action::Start {
+                    host: HostId(1),
+                    ..
+                }]
+            ),
+            "{a:?}"
+        );
+        let again = started(&a);
+        s.event(SEC + 1, Event::Ready { instance: again });
+        let a = s.event(
+            SEC + 6,
+            Event::Done {
+                instance: again,
+                job: JobId(0),
+            },
+        );
+        assert!(
+            matches!(a[0], Action::Completed(c) if c.inv.attempt == 1 && c.inv.arrival == SimTime(0))
+        );
+        // A stale retry token does nothing; the host comes back.
+        assert!(
+            s.event(
+                2 * SEC,
+                Event::Retry {
+                    token: RetryToken(0)
+                }
+            )
+            .is_empty()
+        );
+        assert!(s.event(3 * SEC, Event::HostRepair { host }).is_empty());
+        assert_eq!(s.p.host_state(host), HostState::Up);
+    }
+
+    #[test]
+    fn a_host_failure_fails_what_has_no_attempt_left() {
+        let (mut s, instance) = busy(RetryPolicy::NONE);
+        let a = s.event(4, Event::HostFail { host: HostId(0) });
+        assert_eq!(
+            a[0],
+            Action::Failed {
+                inv: inv(0, 0, 0),
+                reason: KillReason::HostFailure,
+            }
+        );
+        assert!(matches!(a[1], Action::Killed { instance: i, jobs: 1, .. } if i == instance));
+        assert_eq!(s.p.outstanding(), 0);
+        // Failing again while down changes nothing.
+        assert!(s.event(5, Event::HostFail { host: HostId(0) }).is_empty());
+    }
+
+    #[test]
+    fn out_of_memory_kills_the_instance() {
+        let (mut s, instance) = busy(RetryPolicy::NONE);
+        let oom = Event::Oom {
+            instance,
+            job: JobId(0),
+        };
+        assert_eq!(
+            s.event(3, oom),
+            [
+                Action::Failed {
+                    inv: inv(0, 0, 0),
+                    reason: KillReason::Oom,
+                },
+                Action::Killed {
+                    instance,
+                    app: AppId(0),
+                    host: HostId(0),
+                    reason: KillReason::Oom,
+                    lost: SimDuration(2),
+                    jobs: 1,
+                },
+            ]
+        );
+        assert_eq!(s.p.live_instances(), 0);
+        assert_eq!(s.p.hosts().free_mb(HostId(0)), 100);
+        // Its execution's end, now stale, is ignored.
+        let done = Event::Done {
+            instance,
+            job: JobId(0),
+        };
+        assert!(s.event(6, done).is_empty());
+    }
+
+    #[test]
+    fn the_maximum_lifetime_recycles_when_idle() {
+        let mut cfg = config(1, 1000, &[100], 10);
+        cfg.max_lifetime = Some(SimDuration(100));
+        let ttl = Box::new(FixedTtl(SimDuration::from_secs(60)));
+        let mut s = Script::new(platform_with(cfg, ttl));
+        let a = s.arrive(inv(0, 0, 0));
+        let instance = started(&a);
+        assert_eq!(
+            a[0],
+            Action::ArmLifetime {
+                instance,
+                at: SimTime(100),
+            }
+        );
+        s.event(1, Event::Ready { instance });
+        // Busy when it comes of age: it finishes first, then goes.
+        assert!(s.event(3, Event::Lifetime { instance }).is_empty());
+        let a = s.event(
+            6,
+            Event::Done {
+                instance,
+                job: JobId(0),
+            },
+        );
+        assert_eq!(
+            a[1],
+            Action::Killed {
+                instance,
+                app: AppId(0),
+                host: HostId(0),
+                reason: KillReason::Lifetime,
+                lost: SimDuration::ZERO,
+                jobs: 0,
+            }
+        );
+        assert_eq!(s.p.live_instances(), 0);
+        // Idle when it comes of age: recycled at once.
+        let next = started(&s.arrive(inv(1, 0, 10)));
+        s.event(11, Event::Ready { instance: next });
+        s.event(
+            16,
+            Event::Done {
+                instance: next,
+                job: JobId(0),
+            },
+        );
+        let a = s.event(110, Event::Lifetime { instance: next });
+        assert!(matches!(
+            a[..],
+            [Action::Killed {
+                reason: KillReason::Lifetime,
+                ..
+            }]
+        ));
+    }
+
+    #[test]
+    fn a_preemption_notice_relocates_idle_instances() {
+        let mut s = Script::new(platform(2, 100, &[100], 60, 10));
+        let instance = started(&s.arrive(inv(0, 0, 0)));
+        s.event(1, Event::Ready { instance });
+        s.event(
+            6,
+            Event::Done {
+                instance,
+                job: JobId(0),
+            },
+        );
+        let a = s.event(10, Event::Preempt { host: HostId(0) });
+        assert!(
+            matches!(
+                a[..],
+                [
+                    Action::Killed {
+                        reason: KillReason::Relocation,
+                        host: HostId(0),
+                        lost: SimDuration::ZERO,
+                        ..
+                    },
+                    Action::Relocated {
+                        app: AppId(0),
+                        from: HostId(0),
+                        to: HostId(1),
+                    },
+                    Action::Start {
+                        host: HostId(1),
+                        prewarm: true,
+                        ..
+                    },
+                ]
+            ),
+            "{a:?}"
+        );
+        // The copy keeps what was left of the keep-alive.
+        let copy = started(&a);
+        assert_eq!(
+            s.event(20, Event::Ready { instance: copy }),
+            [Action::ArmKeepAlive {
+                instance: copy,
+                at: SimTime(6 + 60 * SEC),
+            }]
+        );
+        assert_eq!(s.p.host_state(HostId(0)), HostState::Draining);
+        assert!(s.event(30, Event::Reclaim { host: HostId(0) }).is_empty());
+        assert_eq!(s.p.host_state(HostId(0)), HostState::Reclaimed);
+        assert_eq!(s.gauges().hosts_on, 1);
+    }
+}

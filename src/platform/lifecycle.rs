@@ -35,41 +35,6 @@ impl Platform {
         }
     }
 
-    /// A pre-warm armed for `app` is due: it starts unless an arrival of
-    /// the app cancelled it (moved the app's pre-warm generation on).
-    #[inline]
-    pub(super) fn prewarm_due(
-        &mut self,
-        app: AppId,
-        generation: u32,
-        now: SimTime,
-        out: &mut Vec<Action>,
-    ) {
-        let p = &mut self.app_idle[app.index()].prewarm;
-        if p.pending && p.generation == generation {
-            p.pending = false;
-            let _ = self.prewarm_start(app, now, out);
-        }
-    }
-
-    /// Starts every app's provisioned instances (`app_min_instances`), as
-    /// pre-warms, where a host has room; call once, at time 0, before any
-    /// input. Instances that find no room are not retried. A provisioned
-    /// instance is never evicted, by keep-alive or for memory, and never
-    /// unloaded for a pre-warm: like provisioned concurrency on AWS Lambda,
-    /// it stays for the whole run, idle (and counted as idle memory) when
-    /// unused.
-    pub fn provision(&mut self, now: SimTime, out: &mut Vec<Action>) {
-        for a in 0..self.cfg.app_min_instances.len() as u32 {
-            let app = AppId(a);
-            for _ in 0..self.cfg.app_min_instances[app.index()] {
-                if let Some(slot) = self.prewarm_start(app, now, out) {
-                    self.insts[slot as usize].provisioned = true;
-                }
-            }
-        }
-    }
-
     /// The idle instance of `app` that serves the next arrival, or NIL.
     #[inline]
     pub(super) fn pick_warm(&self, app: AppId) -> u32 {
@@ -91,23 +56,6 @@ impl Platform {
                 best
             }
         }
-    }
-
-    /// A pre-warm is due: start an instance of `app` with no invocation, if
-    /// a host has free memory (a pre-warm never evicts).
-    pub(super) fn prewarm_start(
-        &mut self,
-        app: AppId,
-        now: SimTime,
-        out: &mut Vec<Action>,
-    ) -> Option<u32> {
-        let mb = self.cfg.app_memory_mb[app.index()];
-        let host = match self.place(app, mb) {
-            Some(h) => h,
-            None if self.power_on_for(mb) => self.place(app, mb)?,
-            None => return None,
-        };
-        Some(self.new_instance(app, host, None, now, out))
     }
 
     /// The placement policy's host for a new instance, if one has room.
@@ -150,37 +98,6 @@ impl Platform {
             self.execute(slot, j, now, out);
             j = next;
         }
-    }
-
-    /// A pre-warmed instance is ready: serve the app's queue, or go idle for
-    /// as long as the keep-alive policy says.
-    pub(super) fn prewarm_ready(&mut self, slot: u32, now: SimTime, out: &mut Vec<Action>) {
-        let app = self.insts[slot as usize].app;
-        self.set_state(slot, State::Busy);
-        self.insts[slot as usize].prewarmed = true;
-        let k = self.cfg.app_concurrency[app.index()];
-        let mut served = 0;
-        while served < k {
-            let Some(w) = self.app_queue[app.index()].pop_front() else {
-                break;
-            };
-            self.gauges.queued -= 1;
-            self.attach(slot, w.inv, now, out);
-            served += 1;
-        }
-        if served > 0 {
-            return;
-        }
-        // A relocated instance keeps what was left of its keep-alive (set in
-        // `expires_at` by `relocate`); a pre-warm keeps its app's window.
-        let expires = self.insts[slot as usize].expires_at;
-        let keep = if expires > now {
-            expires.since(now)
-        } else {
-            self.app_idle[app.index()].prewarm.keep
-        };
-        self.go_idle(slot, now, keep, out);
-        self.drain_queue(now, out);
     }
 
     /// Gives `inv` a slot of an instance that has one (starting, busy, or
@@ -581,5 +498,220 @@ impl Platform {
             host,
             reason,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use super::super::{Action, Completion, Event, EvictReason, JobId, StartKind};
+    use crate::model::{AppId, FnId, HostId};
+    use crate::time::{SimDuration, SimTime};
+
+    fn start(instance: super::InstanceId, app: u32, host: u32, prewarm: bool) -> Action {
+        Action::Start {
+            instance,
+            app: AppId(app),
+            host: HostId(host),
+            prewarm,
+            kind: StartKind::Full,
+            take_snapshot: false,
+        }
+    }
+
+    fn execute(instance: super::InstanceId, job: u32, f: u32) -> Action {
+        Action::Execute {
+            instance,
+            job: JobId(job),
+            function: FnId(f),
+            exec: SimDuration(5),
+        }
+    }
+
+    #[test]
+    fn cold_then_warm() {
+        let mut s = Script::new(platform(1, 1000, &[100], 60, 10));
+        let a = s.arrive(inv(0, 0, 0));
+        let instance = started(&a);
+        assert_eq!(a, [start(instance, 0, 0, false)]);
+        assert_eq!((s.gauges().starting, s.gauges().starting_mb), (1, 100));
+        assert_eq!(
+            s.event(3, Event::Ready { instance }),
+            [execute(instance, 0, 0)]
+        );
+        assert_eq!((s.gauges().busy, s.gauges().running), (1, 1));
+        let done = Event::Done {
+            instance,
+            job: JobId(0),
+        };
+        assert_eq!(
+            s.event(8, done),
+            [
+                Action::Completed(Completion {
+                    inv: inv(0, 0, 0),
+                    app: AppId(0),
+                    dispatched: SimTime(0),
+                    exec_start: SimTime(3),
+                    end: SimTime(8),
+                    start: Some(StartKind::Full),
+                }),
+                Action::ArmKeepAlive {
+                    instance,
+                    at: SimTime(8 + 60 * SEC),
+                },
+            ]
+        );
+        assert_eq!((s.gauges().idle, s.gauges().idle_mb), (1, 100));
+        // Warm: the same instance, the job slot reused, no start.
+        assert_eq!(s.arrive(inv(1, 0, 9)), [execute(instance, 0, 0)]);
+        let a = s.event(14, done);
+        assert!(matches!(a[0], Action::Completed(c) if !c.cold() && c.dispatched == SimTime(9)));
+    }
+
+    #[test]
+    fn keepalive_runs_out_and_reuse_rearms_the_timer() {
+        let mut s = Script::new(platform(1, 1000, &[100], 60, 10));
+        let instance = started(&s.arrive(inv(0, 0, 0)));
+        s.event(1, Event::Ready { instance });
+        let done = Event::Done {
+            instance,
+            job: JobId(0),
+        };
+        assert_eq!(
+            s.event(6, done)[1],
+            Action::ArmKeepAlive {
+                instance,
+                at: SimTime(6 + 60 * SEC),
+            }
+        );
+        // Used again at 10 s: no second timer is armed...
+        s.arrive(inv(1, 0, 10 * SEC));
+        assert_eq!(s.event(10 * SEC + 5, done).len(), 1);
+        // ...the first one fires, finds the expiry moved, and re-arms.
+        let timer = Event::KeepAlive { instance };
+        assert_eq!(
+            s.event(6 + 60 * SEC, timer),
+            [Action::ArmKeepAlive {
+                instance,
+                at: SimTime(70 * SEC + 5),
+            }]
+        );
+        assert_eq!(
+            s.event(70 * SEC + 5, timer),
+            [Action::Evicted {
+                instance,
+                app: AppId(0),
+                host: HostId(0),
+                reason: EvictReason::KeepAlive,
+            }]
+        );
+        assert_eq!(s.p.live_instances(), 0);
+        assert_eq!(s.gauges().idle_mb, 0);
+        assert_eq!(s.p.hosts().free_mb(HostId(0)), 1000);
+    }
+
+    #[test]
+    fn stale_events_are_ignored() {
+        let mut s = Script::new(platform(1, 1000, &[100], 1, 10));
+        let instance = started(&s.arrive(inv(0, 0, 0)));
+        s.event(1, Event::Ready { instance });
+        let done = Event::Done {
+            instance,
+            job: JobId(0),
+        };
+        s.event(2, done);
+        let at = 2 + SEC;
+        s.event(at, Event::KeepAlive { instance });
+        assert_eq!(s.p.live_instances(), 0);
+        // The old id and its events are dead now, even once its slot is
+        // reused by a new instance (one generation on).
+        let next = started(&s.arrive(inv(1, 0, at)));
+        assert_eq!(
+            (next.slot, next.generation),
+            (instance.slot, instance.generation + 1)
+        );
+        assert!(s.event(at, done).is_empty());
+        assert!(s.event(at, Event::KeepAlive { instance }).is_empty());
+        assert!(s.event(at, Event::Ready { instance }).is_empty());
+        assert_eq!(s.gauges().starting, 1);
+    }
+
+    #[test]
+    fn concurrency_packs_invocations_on_an_instance() {
+        let mut cfg = config(1, 1000, &[100], 10);
+        cfg.app_concurrency = vec![2];
+        let ttl = Box::new(FixedTtl(SimDuration::from_secs(60)));
+        let mut s = Script::new(platform_with(cfg, ttl));
+        let a = started(&s.arrive(inv(0, 0, 0)));
+        // The second waits for the starting instance: no second start.
+        assert!(s.arrive(inv(1, 0, 1)).is_empty());
+        assert_eq!(s.p.live_instances(), 1);
+        // Ready: both run, in arrival order.
+        assert_eq!(
+            s.event(2, Event::Ready { instance: a }),
+            [execute(a, 0, 0), execute(a, 1, 0)]
+        );
+        assert_eq!((s.gauges().busy, s.gauges().running), (1, 2));
+        // Full: the third gets a new instance.
+        let b = started(&s.arrive(inv(2, 0, 3)));
+        assert_ne!(a, b);
+        // One ends on the first: its free slot takes the next arrival.
+        let a0 = s.event(
+            7,
+            Event::Done {
+                instance: a,
+                job: JobId(0),
+            },
+        );
+        assert!(matches!(a0[..], [Action::Completed(_)]));
+        assert_eq!(s.arrive(inv(3, 0, 8)), [execute(a, 0, 0)]);
+        assert_eq!(
+            (s.gauges().busy, s.gauges().starting, s.gauges().running),
+            (1, 1, 2)
+        );
+    }
+
+    #[test]
+    fn pressure_evicts_the_idle_instance_idle_longest() {
+        // Host of 200 MB, apps of 100 MB: two instances fit.
+        let mut s = Script::new(platform(1, 200, &[100, 100, 100], 600, 5));
+        let ids: Vec<_> = (0..2)
+            .map(|f| started(&s.arrive(inv(f as u64, f, 0))))
+            .collect();
+        for &instance in &ids {
+            s.event(2, Event::Ready { instance });
+        }
+        // App 1 goes idle first, then app 0.
+        s.event(
+            9,
+            Event::Done {
+                instance: ids[1],
+                job: JobId(1),
+            },
+        );
+        s.event(
+            10,
+            Event::Done {
+                instance: ids[0],
+                job: JobId(0),
+            },
+        );
+        assert_eq!(s.gauges().idle, 2);
+        // A third app needs room: app 1's instance makes it.
+        let a = s.arrive(inv(2, 2, 11));
+        assert_eq!(
+            a[0],
+            Action::Evicted {
+                instance: ids[1],
+                app: AppId(1),
+                host: HostId(0),
+                reason: EvictReason::Pressure,
+            }
+        );
+        assert!(
+            matches!(a[1..], [Action::Start { app: AppId(2), .. }]),
+            "{a:?}"
+        );
+        assert_eq!((s.gauges().idle, s.gauges().starting), (1, 1));
     }
 }

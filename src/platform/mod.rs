@@ -60,6 +60,19 @@
 //! cancel its timer; the timer fires, sees the instance busy or its expiry
 //! moved later, and re-arms or does nothing. Invocations live in a second
 //! arena of jobs, named by the events that end them.
+//!
+//! # Where things are
+//!
+//! `Platform` is one type whose `impl` is split by concern: `protocol.rs`
+//! (events, actions, reasons, gauges), `config.rs`, `arena.rs` (slots,
+//! ids, generations, the idle and spare lists), `admission.rs` (limits,
+//! dispatch, the queue), `lifecycle.rs` (start, ready, execute, finish,
+//! keep-alive, eviction), `prewarm.rs` (pre-warms and provisioned
+//! instances), `kill.rs` (kills, retries, host faults, relocation),
+//! `consolidation.rs` and `invariants.rs`; [`Platform::handle`] in this
+//! file routes each event to them. The decisions left to policies are in
+//! [`decisions`], the host table in [`hosts`], the snapshot index in
+//! [`snapshots`].
 
 mod admission;
 mod arena;
@@ -70,6 +83,7 @@ pub mod hosts;
 mod invariants;
 mod kill;
 mod lifecycle;
+mod prewarm;
 mod protocol;
 pub mod snapshots;
 #[cfg(test)]
@@ -260,160 +274,5 @@ impl Platform {
             Event::Lifetime { instance } => self.lifetime_due(instance, now, out),
             Event::Prewarm { app, generation } => self.prewarm_due(app, generation, now, out),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::FnId;
-    use crate::platform::testkit::{FirstFit, FixedTtl, Lru};
-    use crate::time::SimDuration;
-
-    fn platform(hosts: usize, host_mb: u64, mem: &[u64], ttl: u64, qlen: u32) -> Platform {
-        let mut cfg = PlatformConfig::simple(hosts, host_mb, mem);
-        cfg.queue_max_len = qlen;
-        cfg.queue_timeout = SimDuration::from_secs(10);
-        Platform::new(
-            cfg,
-            Box::new(FirstFit),
-            Box::new(FixedTtl(SimDuration::from_secs(ttl))),
-            Box::new(Lru),
-        )
-    }
-
-    fn inv(id: u64, f: u32, t: u64) -> Invocation {
-        Invocation {
-            id,
-            function: FnId(f),
-            arrival: SimTime(t),
-            exec: SimDuration(5),
-            attempt: 0,
-        }
-    }
-
-    #[test]
-    fn cold_then_warm() {
-        let mut p = platform(1, 1000, &[100], 60, 10);
-        let mut out = Vec::new();
-        p.arrival(SimTime(0), inv(0, 0, 0), &mut out);
-        let Action::Start { instance, .. } = out[0] else {
-            panic!("{out:?}")
-        };
-        out.clear();
-        p.handle(SimTime(3), Event::Ready { instance }, &mut out);
-        assert_eq!(
-            out,
-            [Action::Execute {
-                instance,
-                job: JobId(0),
-                function: FnId(0),
-                exec: SimDuration(5)
-            }]
-        );
-        out.clear();
-        p.handle(
-            SimTime(8),
-            Event::Done {
-                instance,
-                job: JobId(0),
-            },
-            &mut out,
-        );
-        assert!(matches!(out[0], Action::Completed(c) if c.cold() && c.exec_start == SimTime(3)));
-        assert!(matches!(out[1], Action::ArmKeepAlive { .. }));
-        out.clear();
-        p.arrival(SimTime(9), inv(1, 0, 9), &mut out);
-        assert_eq!(
-            out,
-            [Action::Execute {
-                instance,
-                job: JobId(0),
-                function: FnId(0),
-                exec: SimDuration(5)
-            }]
-        );
-        p.check_invariants().unwrap();
-    }
-
-    #[test]
-    fn pressure_evicts_lru_idle_and_queue_waits() {
-        // Host of 200 MB, apps of 100 MB: two instances fit.
-        let mut p = platform(1, 200, &[100, 100, 100], 600, 5);
-        let mut out = Vec::new();
-        let mut ids = Vec::new();
-        for f in 0..2 {
-            p.arrival(SimTime(0), inv(f as u64, f, 0), &mut out);
-            let Action::Start { instance, .. } = out[0] else {
-                panic!()
-            };
-            ids.push(instance);
-            out.clear();
-        }
-        // A third app finds no room and nothing idle: it queues.
-        p.arrival(SimTime(1), inv(2, 2, 1), &mut out);
-        assert!(matches!(out[0], Action::Queued { .. }));
-        out.clear();
-        for &id in &ids {
-            p.handle(SimTime(2), Event::Ready { instance: id }, &mut out);
-        }
-        out.clear();
-        // App 0 finishes: it goes idle, and the queue head evicts it at once.
-        p.handle(
-            SimTime(10),
-            Event::Done {
-                instance: ids[0],
-                job: JobId(0),
-            },
-            &mut out,
-        );
-        let kinds: Vec<_> = out.iter().map(std::mem::discriminant).collect();
-        assert!(matches!(out[0], Action::Completed(_)));
-        assert!(out.iter().any(|a| matches!(
-            a,
-            Action::Evicted {
-                reason: EvictReason::Pressure,
-                ..
-            }
-        )));
-        assert!(
-            matches!(out.last(), Some(Action::Start { app: AppId(2), .. })),
-            "{kinds:?}"
-        );
-        p.check_invariants().unwrap();
-    }
-
-    #[test]
-    fn stale_timer_is_ignored() {
-        let mut p = platform(1, 1000, &[100], 1, 10);
-        let mut out = Vec::new();
-        p.arrival(SimTime(0), inv(0, 0, 0), &mut out);
-        let Action::Start { instance, .. } = out[0] else {
-            panic!()
-        };
-        p.handle(SimTime(1), Event::Ready { instance }, &mut out);
-        p.handle(
-            SimTime(2),
-            Event::Done {
-                instance,
-                job: JobId(0),
-            },
-            &mut out,
-        );
-        let at = 2 + 1_000_000_000;
-        p.handle(SimTime(at), Event::KeepAlive { instance }, &mut out);
-        assert_eq!(p.live_instances(), 0);
-        out.clear();
-        // The old id and its events are dead now.
-        p.handle(
-            SimTime(at),
-            Event::Done {
-                instance,
-                job: JobId(0),
-            },
-            &mut out,
-        );
-        p.handle(SimTime(at), Event::KeepAlive { instance }, &mut out);
-        assert!(out.is_empty());
     }
 }

@@ -292,3 +292,74 @@ pub struct Gauges {
     /// Hosts powered on (up, failed under repair, or draining).
     pub hosts_on: u64,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The codes are part of every fingerprint ever reported
+    /// (`summary.csv`): the same numbers for the same events, for good.
+    #[test]
+    fn event_codes_are_stable() {
+        let instance = InstanceId {
+            slot: 7,
+            generation: 3,
+        };
+        let job = JobId(9);
+        let host = HostId(4);
+        let codes = [
+            (Event::Ready { instance }, (1, 7)),
+            (Event::Done { instance, job }, (2, 7)),
+            (Event::KeepAlive { instance }, (3, 7)),
+            (
+                Event::QueueTimeout {
+                    ticket: Ticket(1 << 40),
+                },
+                (4, 1 << 40),
+            ),
+            (
+                Event::Prewarm {
+                    app: AppId(5),
+                    generation: 2,
+                },
+                (5, 5),
+            ),
+            (Event::Crash { instance }, (6, 7)),
+            (Event::Oom { instance, job }, (7, 7)),
+            (
+                Event::Retry {
+                    token: RetryToken(11),
+                },
+                (8, 11),
+            ),
+            (Event::HostFail { host }, (9, 4)),
+            (Event::HostRepair { host }, (10, 4)),
+            (Event::Preempt { host }, (11, 4)),
+            (Event::Reclaim { host }, (12, 4)),
+            (Event::Consolidate, (13, 0)),
+            (Event::Lifetime { instance }, (14, 7)),
+        ];
+        for (ev, code) in codes {
+            assert_eq!(ev.code(), code, "{ev:?}");
+        }
+    }
+
+    #[test]
+    fn reasons_index_their_names() {
+        for (i, r) in KillReason::ALL.into_iter().enumerate() {
+            assert_eq!(r.index(), i);
+        }
+        let names = KillReason::ALL.map(KillReason::name);
+        assert_eq!(
+            names,
+            [
+                "host_failure",
+                "preemption",
+                "oom",
+                "crash",
+                "relocation",
+                "lifetime"
+            ]
+        );
+    }
+}

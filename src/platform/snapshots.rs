@@ -291,15 +291,13 @@ impl Snapshots {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testkit::{
+        FixedTtl, SEC, Script, SnapshotLru, config, inv, platform_with, snapshots, started,
+    };
+    use super::super::{Action, Completion, Event, JobId};
     use super::*;
-
-    /// Equal priorities: the cache drops the least recently used.
-    struct SnapshotLru;
-    impl SnapshotCache for SnapshotLru {
-        fn priority(&mut self, _host: HostId, _app: AppId, _uses: u64) -> f64 {
-            0.0
-        }
-    }
+    use crate::model::FnId;
+    use crate::time::{SimDuration, SimTime};
 
     fn snaps(create: SnapshotCreate, remote: bool, cache_mb: u64, sizes: &[u64]) -> Snapshots {
         Snapshots::new(
@@ -381,5 +379,110 @@ mod tests {
         assert_eq!(s.counters.cache_too_small, 1);
         assert_eq!(s.cache_used_mb(HostId(0)), 200);
         s.check().unwrap();
+    }
+
+    /// A platform of `hosts` hosts that each fit one instance of the one
+    /// app (100 MB), with snapshots; restored instances run their first
+    /// invocation twice as long.
+    fn with_snapshots(hosts: usize, remote: bool) -> Script {
+        let cfg = config(hosts, 100, &[100], 10);
+        let sn = snapshots(&cfg, remote, 1000, 2_000_000, 1);
+        let ttl = Box::new(FixedTtl(SimDuration::from_secs(60)));
+        Script::new(platform_with(cfg, ttl).with_snapshots(sn))
+    }
+
+    fn start(a: &[Action]) -> (StartKind, bool, HostId) {
+        match a.iter().find(|a| matches!(a, Action::Start { .. })) {
+            Some(&Action::Start {
+                kind,
+                take_snapshot,
+                host,
+                ..
+            }) => (kind, take_snapshot, host),
+            _ => panic!("no start in {a:?}"),
+        }
+    }
+
+    #[test]
+    fn the_first_full_init_takes_it_then_a_local_restore() {
+        let mut s = with_snapshots(1, false);
+        let a = s.arrive(inv(0, 0, 0));
+        assert_eq!(start(&a), (StartKind::Full, true, HostId(0)));
+        let first = started(&a);
+        s.event(1, Event::Ready { instance: first });
+        let done = |instance| Event::Done {
+            instance,
+            job: JobId(0),
+        };
+        s.event(6, done(first));
+        let sn = s.p.snapshots().unwrap();
+        assert_eq!((sn.counters.taken, sn.counters.cached), (1, 1));
+        assert!(sn.cached(HostId(0), AppId(0)));
+        s.event(6 + 60 * SEC, Event::KeepAlive { instance: first });
+        assert_eq!(s.p.live_instances(), 0);
+        // The next cold start restores from the host's cache, and its first
+        // invocation is slowed.
+        let a = s.arrive(inv(1, 0, 100 * SEC));
+        assert_eq!(start(&a), (StartKind::LocalRestore, false, HostId(0)));
+        let restored = started(&a);
+        assert_eq!(
+            s.event(100 * SEC + 1, Event::Ready { instance: restored }),
+            [Action::Execute {
+                instance: restored,
+                job: JobId(0),
+                function: FnId(0),
+                exec: SimDuration(10),
+            }]
+        );
+        let a = s.event(100 * SEC + 11, done(restored));
+        assert_eq!(
+            a[0],
+            Action::Completed(Completion {
+                inv: inv(1, 0, 100 * SEC),
+                app: AppId(0),
+                dispatched: SimTime(100 * SEC),
+                exec_start: SimTime(100 * SEC + 1),
+                end: SimTime(100 * SEC + 11),
+                start: Some(StartKind::LocalRestore),
+            })
+        );
+        // Its second invocation runs at full speed.
+        let a = s.arrive(inv(2, 0, 101 * SEC));
+        assert!(matches!(
+            a[..],
+            [Action::Execute {
+                exec: SimDuration(5),
+                ..
+            }]
+        ));
+    }
+
+    #[test]
+    fn another_host_restores_from_the_remote_store() {
+        let mut s = with_snapshots(3, true);
+        // Two starts at once: only the first takes the snapshot.
+        let a = s.arrive(inv(0, 0, 0));
+        assert_eq!(start(&a), (StartKind::Full, true, HostId(0)));
+        let b = s.arrive(inv(1, 0, 0));
+        assert_eq!(start(&b), (StartKind::Full, false, HostId(1)));
+        s.event(
+            1,
+            Event::Ready {
+                instance: started(&a),
+            },
+        );
+        assert_eq!(s.p.snapshots().unwrap().store_mb(), 100);
+        // Both busy: a third instance, on host 2, fetches the snapshot.
+        let c = s.arrive(inv(2, 0, 2));
+        assert_eq!(start(&c), (StartKind::RemoteRestore, false, HostId(2)));
+        s.event(
+            3,
+            Event::Ready {
+                instance: started(&c),
+            },
+        );
+        let sn = s.p.snapshots().unwrap();
+        assert_eq!((sn.counters.taken, sn.counters.cached), (1, 2));
+        assert_eq!(sn.hosts_with(AppId(0)), [HostId(0), HostId(2)]);
     }
 }

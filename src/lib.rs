@@ -6,7 +6,7 @@
 //! * [`scenario`]: the TOML schema, defaults, validation with precise
 //!   errors, and sweep grids. `scenario.toml -> ScenarioFile`.
 //! * [`workload`]: arrival processes as pull iterators of
-//!   [`workload::Invocation`]s sorted by arrival time.
+//!   [`model::Invocation`]s sorted by arrival time.
 //! * [`engine`]: the clock, the event heap (ties pop in insertion order),
 //!   the merge of the arrival stream with the heap, and seeded random
 //!   streams. Knows nothing about FaaS.

@@ -124,7 +124,8 @@ impl MaxTree {
 /// (free + idle) is needed only when placement fails and idle instances must
 /// be evicted, which is rare, while instances go idle and busy at every
 /// invocation; so hosts whose idle memory changed are only marked dirty, and
-/// [`Hosts::first_reclaimable`] brings the tree up to date before it answers.
+/// `Hosts::first_reclaimable` (the platform's, when it must evict) brings the
+/// tree up to date before it answers.
 #[derive(Clone, Debug)]
 pub struct Hosts {
     capacity_mb: u64,

@@ -11,6 +11,7 @@ use crate::time::SimTime;
 use super::arena::{NIL, Ticket};
 use super::{Action, Platform, RejectReason, Throttle};
 
+/// A queued invocation (for memory, or held by a limit) and its ticket.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Waiting {
     pub(super) ticket: Ticket,

@@ -1,7 +1,10 @@
-//! The arenas: instance slots (with their generations, so that events for
-//! a slot's earlier occupant are recognised and ignored), job slots, and
-//! the intrusive lists threaded through them (each app's idle list and its
-//! list of instances with a free slot).
+//! The arenas and the ids that name what is in them: instance slots (with
+//! their generations, so that events for a slot's earlier occupant are
+//! recognised and ignored), job slots, retry tokens and queue tickets, and
+//! the intrusive lists threaded through the instances (each app's idle
+//! list and its list of instances with a free slot). Inside the core a
+//! slot is a bare `u32` index (`NIL` ends a list); the ids name slots in
+//! the protocol.
 
 use crate::model::{AppId, HostId, Invocation, dense_id};
 use crate::time::{SimDuration, SimTime};
@@ -45,6 +48,7 @@ dense_id!(
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Ticket(pub u64);
 
+/// An instance slot's state (`Free`: no instance in it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum State {
     Free,
@@ -53,6 +57,7 @@ pub(super) enum State {
     Idle,
 }
 
+/// An invocation given an instance, until it ends.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Job {
     pub(super) inv: Invocation,
@@ -66,8 +71,10 @@ pub(super) struct Job {
     pub(super) live: bool,
 }
 
+/// The end of a list of slots (and "no slot").
 pub(super) const NIL: u32 = u32::MAX;
 
+/// An instance slot's occupant.
 #[derive(Clone, Debug)]
 pub(super) struct Instance {
     pub(super) generation: u32,

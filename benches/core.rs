@@ -31,7 +31,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use coldsim::engine::{EventQueue, RngStream, Streams};
-use coldsim::model::Invocation;
+use coldsim::model::{FnId, Invocation};
 use coldsim::platform::{Action, Event, Platform, PlatformConfig};
 use coldsim::policy::eviction::{self, EvictionCfg};
 use coldsim::policy::keepalive::{self, KeepAliveCfg, fixed_ttl};
@@ -74,7 +74,7 @@ fn platform(hosts: usize, keepalive: &KeepAliveCfg) -> (Platform, u32) {
         .collect();
     out.clear();
     for id in started {
-        p.handle(SimTime(1), Event::Ready(id), &mut out);
+        p.handle(SimTime(1), Event::Ready { instance: id }, &mut out);
     }
     (p, apps as u32)
 }
@@ -82,7 +82,7 @@ fn platform(hosts: usize, keepalive: &KeepAliveCfg) -> (Platform, u32) {
 fn inv(id: u64, function: u32, now: u64) -> Invocation {
     Invocation {
         id,
-        function,
+        function: FnId(function),
         arrival: SimTime(now),
         exec: SimDuration(500),
         attempt: 0,
@@ -97,7 +97,7 @@ fn warm_call(p: &mut Platform, out: &mut Vec<Action>, id: u64, app: u32, now: u6
         panic!("expected a warm execution, got {out:?}");
     };
     out.clear();
-    p.handle(SimTime(now + 500), Event::Done(instance, job), out);
+    p.handle(SimTime(now + 500), Event::Done { instance, job }, out);
     out.clear();
 }
 
@@ -109,12 +109,12 @@ fn cold_call(p: &mut Platform, out: &mut Vec<Action>, id: u64, app: u32, now: u6
         panic!("expected a start, got {out:?}");
     };
     out.clear();
-    p.handle(SimTime(now + 100), Event::Ready(instance), out);
+    p.handle(SimTime(now + 100), Event::Ready { instance }, out);
     let Some(&Action::Execute { job, .. }) = out.first() else {
         panic!("expected an execution, got {out:?}");
     };
     out.clear();
-    p.handle(SimTime(now + 600), Event::Done(instance, job), out);
+    p.handle(SimTime(now + 600), Event::Done { instance, job }, out);
     debug_assert!(matches!(out.last(), Some(Action::Evicted { .. })));
     out.clear();
 }
@@ -171,12 +171,12 @@ fn cold_or_first(p: &mut Platform, out: &mut Vec<Action>, id: u64, app: u32, now
         panic!("expected a start, got {out:?}");
     };
     out.clear();
-    p.handle(SimTime(now + 100), Event::Ready(instance), out);
+    p.handle(SimTime(now + 100), Event::Ready { instance }, out);
     let Some(&Action::Execute { job, .. }) = out.first() else {
         panic!("expected an execution, got {out:?}");
     };
     out.clear();
-    p.handle(SimTime(now + 600), Event::Done(instance, job), out);
+    p.handle(SimTime(now + 600), Event::Done { instance, job }, out);
     out.clear();
 }
 

@@ -21,6 +21,7 @@
 //! Run: `cargo bench --bench placement`.
 
 use coldsim::engine::{RngStream, Streams};
+use coldsim::model::{AppId, HostId};
 use coldsim::platform::SnapshotCreate;
 use coldsim::platform::hosts::Hosts;
 use coldsim::platform::{SnapshotConfig, Snapshots, StartKind};
@@ -46,7 +47,7 @@ fn filled(n: usize) -> Hosts {
             if used + mb > target {
                 break;
             }
-            h.alloc(host, mb);
+            h.alloc(HostId(host), mb);
             used += mb;
         }
     }
@@ -72,7 +73,7 @@ fn snapshots(n: usize) -> Snapshots {
     for app in 0..1000u32 {
         for _ in 0..8 {
             let host = (rng.next_u64() % n as u64) as u32;
-            s.ready(app, host, StartKind::RemoteRestore, false);
+            s.ready(AppId(app), HostId(host), StartKind::RemoteRestore, false);
         }
     }
     s
@@ -134,7 +135,7 @@ fn placement(c: &mut Criterion) {
             g.bench_with_input(BenchmarkId::new(name, n), &n, |b, _| {
                 b.iter(|| {
                     for &(app, mb) in &apps {
-                        if let Some(h) = p.place_near(&hosts, &snaps, app, mb) {
+                        if let Some(h) = p.place_near(&hosts, &snaps, AppId(app), mb) {
                             hosts.alloc(h, mb);
                             hosts.mark_idle(h, mb);
                             hosts.release_idle(h, mb);
@@ -167,7 +168,7 @@ fn decide(c: &mut Criterion) {
             g.bench_with_input(BenchmarkId::new(name, n), &n, |b, _| {
                 b.iter(|| {
                     for &(app, mb) in &apps {
-                        black_box(p.place_near(&hosts, &snaps, app, mb));
+                        black_box(p.place_near(&hosts, &snaps, AppId(app), mb));
                     }
                 })
             });

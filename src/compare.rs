@@ -1,6 +1,6 @@
 //! `coldsim compare SCENARIO`: the same scenario on the real executor and
 //! in the simulator, side by side; and `coldsim calibrate`, which measures
-//! a profile with the real executor and writes it ([`calibrate`]).
+//! a profile with the real executor and writes it ([`calibrate()`]).
 //!
 //! Both runs take the same arrivals (the scenario's workload with replicate
 //! 0's random streams: same times, functions and execution times) and the

@@ -6,11 +6,66 @@
 //! belongs to one app and has its own execution times and arrivals.
 //! Workloads fix the [`FunctionTable`] of a run before it starts; the
 //! platform, policies and metrics index functions and apps by their
-//! position in it.
+//! position in it, through the ids [`FnId`] and [`AppId`]; hosts are
+//! numbered from 0 by [`HostId`]. The ids are plain `u32`s
+//! (`#[repr(transparent)]`, no cost) that the type checker keeps apart.
 
 use crate::dist::Dist;
 use crate::engine::Timed;
 use crate::time::{SimDuration, SimTime};
+
+/// Declares a dense `u32` id: a newtype with `index()` for indexing the
+/// tables it names.
+macro_rules! dense_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[repr(transparent)]
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub u32);
+
+        impl $name {
+            /// The id as an index into the table it names.
+            #[inline(always)]
+            pub const fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+
+        impl From<u32> for $name {
+            #[inline(always)]
+            fn from(i: u32) -> Self {
+                $name(i)
+            }
+        }
+
+        impl From<$name> for u32 {
+            #[inline(always)]
+            fn from(id: $name) -> u32 {
+                id.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+pub(crate) use dense_id;
+
+dense_id!(
+    /// A function of the run: its index in [`FunctionTable::functions`].
+    FnId
+);
+dense_id!(
+    /// An app of the run: its index in [`FunctionTable::apps`].
+    AppId
+);
+dense_id!(
+    /// A host of the platform, numbered from 0.
+    HostId
+);
 
 /// One request for a function. `exec` is how long it will run once on an
 /// instance (drawn when the workload generates it, or read from a trace).
@@ -18,8 +73,8 @@ use crate::time::{SimDuration, SimTime};
 pub struct Invocation {
     /// Sequence number in arrival order, from 0.
     pub id: u64,
-    /// Index of the function in the run's [`FunctionTable`].
-    pub function: u32,
+    /// The function, in the run's [`FunctionTable`].
+    pub function: FnId,
     /// When it first arrived: retries keep it, so latency counts from here.
     pub arrival: SimTime,
     pub exec: SimDuration,
@@ -38,8 +93,8 @@ impl Timed for Invocation {
 #[derive(Clone, Debug, PartialEq)]
 pub struct FnInfo {
     pub name: String,
-    /// Index into [`FunctionTable::apps`].
-    pub app: u32,
+    /// Its app, in [`FunctionTable::apps`].
+    pub app: AppId,
     /// Its concurrency limit (reserved concurrency): invocations of it
     /// given an instance or waiting for one at once; None = no limit.
     pub max_concurrency: Option<u32>,
@@ -78,4 +133,24 @@ impl AppInfo {
 pub struct FunctionTable {
     pub functions: Vec<FnInfo>,
     pub apps: Vec<AppInfo>,
+}
+
+impl FunctionTable {
+    /// The function `f`.
+    #[inline]
+    pub fn function(&self, f: FnId) -> &FnInfo {
+        &self.functions[f.index()]
+    }
+
+    /// The app `a`.
+    #[inline]
+    pub fn app(&self, a: AppId) -> &AppInfo {
+        &self.apps[a.index()]
+    }
+
+    /// The app of function `f`.
+    #[inline]
+    pub fn app_of(&self, f: FnId) -> &AppInfo {
+        self.app(self.function(f).app)
+    }
 }

@@ -301,7 +301,7 @@ arrivals = { kind = "poisson", rate = "3/s" }
     .unwrap();
     let mut edges: Vec<Vec<(u64, i32)>> = vec![Vec::new(); 2];
     for inv in w.arrivals {
-        let f = inv.function as usize;
+        let f = inv.function.index();
         edges[f].push((inv.arrival.0, 1));
         edges[f].push((inv.arrival.0 + inv.exec.0, -1));
     }

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use coldsim::engine::Streams;
-use coldsim::model::Invocation;
+use coldsim::model::{FnId, Invocation};
 use coldsim::scenario::parse_str;
 use coldsim::sim;
 use coldsim::workload::{self, Context};
@@ -184,7 +184,7 @@ fn counts_per_minute_are_exact_and_stay_in_their_minute() {
         let mut per = std::collections::BTreeMap::new();
         for v in &invs {
             *per.entry((
-                table.functions[v.function as usize].name.clone(),
+                table.functions[v.function.index()].name.clone(),
                 v.arrival.0 / minute,
             ))
             .or_insert(0) += 1;
@@ -212,7 +212,7 @@ fn counts_per_minute_are_exact_and_stay_in_their_minute() {
     let (_, invs, _) = open(dir.path(), "spread = \"equidistant\"", 1).unwrap();
     let f4: Vec<u64> = invs
         .iter()
-        .filter(|v| v.function == 3)
+        .filter(|v| v.function == FnId(3))
         .map(|v| v.arrival.0)
         .collect();
     let base = 20 * 60_000_000_000u64;
@@ -235,13 +235,13 @@ fn execution_times_follow_the_percentiles() {
     let f1 = table.functions.iter().position(|f| f.name == "f1").unwrap() as u32;
     assert!(
         invs.iter()
-            .filter(|v| v.function == f1)
+            .filter(|v| v.function == FnId(f1))
             .all(|v| v.exec.0 == 10_000_000)
     );
     // f3 has 1000 draws from percentiles 1,2,3,4,5,6,7 ms at 0,1,25,50,75,99,100.
     let mut f3: Vec<f64> = invs
         .iter()
-        .filter(|v| v.function == 2)
+        .filter(|v| v.function == FnId(2))
         .map(|v| v.exec.as_millis_f64())
         .collect();
     f3.sort_by(f64::total_cmp);
@@ -253,7 +253,7 @@ fn execution_times_follow_the_percentiles() {
     assert!(f3.iter().all(|&x| (1.0..=7.0).contains(&x)));
     assert!(
         invs.iter()
-            .filter(|v| v.function == f2)
+            .filter(|v| v.function == FnId(f2))
             .all(|v| v.exec.0 <= 600_000_000)
     );
 }
@@ -272,7 +272,7 @@ fn missing_rows_are_dropped_and_counted_or_filled() {
     assert_eq!(table.apps[2].memory_mb, 99);
     assert!(
         invs.iter()
-            .filter(|v| v.function == 3)
+            .filter(|v| v.function == FnId(3))
             .all(|v| v.exec.0 == 2_000_000_000)
     );
 }

@@ -147,12 +147,12 @@ fn counts_arrivals_and_execs_follow_the_rows() {
     assert_eq!(names, ["f1", "g1", "f2", "h1"]);
     let apps: Vec<&str> = table.apps.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(apps, ["appA", "appB", "appC"]);
-    let fn_app: Vec<u32> = table.functions.iter().map(|f| f.app).collect();
+    let fn_app: Vec<u32> = table.functions.iter().map(|f| f.app.0).collect();
     assert_eq!(fn_app, [0, 1, 0, 2]);
     assert_sorted(&v);
     let got: Vec<(u32, u64, u64)> = v
         .iter()
-        .map(|i| (i.function, i.arrival.0, i.exec.as_nanos()))
+        .map(|i| (i.function.0, i.arrival.0, i.exec.as_nanos()))
         .collect();
     // arrival = end - duration, exec = duration, in arrival order.
     assert_eq!(
@@ -168,7 +168,7 @@ fn counts_arrivals_and_execs_follow_the_rows() {
     );
     let mut per_fn = BTreeMap::new();
     for i in &v {
-        *per_fn.entry(i.function).or_insert(0) += 1;
+        *per_fn.entry(i.function.0).or_insert(0) += 1;
     }
     assert_eq!(per_fn, BTreeMap::from([(0, 2), (1, 2), (2, 1), (3, 1)]));
     let stats = r.stats();
@@ -195,7 +195,7 @@ fn an_invocation_started_before_the_trace_shifts_time_zero() {
     let (_, v, _) = c.read(false).unwrap();
     let got: Vec<(u32, u64, u64)> = v
         .iter()
-        .map(|i| (i.function, i.arrival.0, i.exec.as_nanos()))
+        .map(|i| (i.function.0, i.arrival.0, i.exec.as_nanos()))
         .collect();
     assert_eq!(
         got,

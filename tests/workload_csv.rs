@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use coldsim::engine::Streams;
-use coldsim::model::{FunctionTable, Invocation};
+use coldsim::model::{FnId, FunctionTable, Invocation};
 use coldsim::report::{Cell, summary_row};
 use coldsim::run::RunResult;
 use coldsim::scenario::{Scenario, parse_str};
@@ -154,12 +154,12 @@ fn columns_map_roles_and_rows_replay_exactly() {
         .collect();
     // An app's memory is the largest of its rows.
     assert_eq!(apps, [("shop", 512), ("blog", 128)]);
-    let fn_app: Vec<u32> = table.functions.iter().map(|f| f.app).collect();
+    let fn_app: Vec<u32> = table.functions.iter().map(|f| f.app.0).collect();
     assert_eq!(fn_app, [0, 0, 1]);
     assert_sorted(&v);
     let got: Vec<(u32, u64, u64)> = v
         .iter()
-        .map(|i| (i.function, i.arrival.0, i.exec.as_nanos()))
+        .map(|i| (i.function.0, i.arrival.0, i.exec.as_nanos()))
         .collect();
     assert_eq!(
         got,
@@ -228,7 +228,7 @@ fn without_optional_columns_each_function_is_its_app_and_execs_are_drawn() {
         .map(|a| (a.name.as_str(), a.memory_mb))
         .collect();
     assert_eq!(apps, [("a", 128), ("b", 128), ("c", 128)]);
-    let fn_app: Vec<u32> = table.functions.iter().map(|f| f.app).collect();
+    let fn_app: Vec<u32> = table.functions.iter().map(|f| f.app.0).collect();
     assert_eq!(fn_app, [0, 1, 2]);
     assert_eq!(v.len(), 300);
     let mean = v.iter().map(|i| i.exec.as_secs_f64()).sum::<f64>() / 300.0;
@@ -246,7 +246,7 @@ fn without_optional_columns_each_function_is_its_app_and_execs_are_drawn() {
     let (_, va, _) = c2.read(false).unwrap();
     let a_execs: Vec<SimDuration> = v
         .iter()
-        .filter(|i| i.function == 0)
+        .filter(|i| i.function == FnId(0))
         .map(|i| i.exec)
         .collect();
     let a_alone: Vec<SimDuration> = va.iter().map(|i| i.exec).collect();
@@ -277,7 +277,7 @@ fn same_function_name_in_two_apps_is_two_functions() {
     let (table, v, _) = c.read(false).unwrap();
     let names: Vec<&str> = table.functions.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["main", "main#2"]);
-    let f: Vec<u32> = v.iter().map(|i| i.function).collect();
+    let f: Vec<u32> = v.iter().map(|i| i.function.0).collect();
     assert_eq!(f, [0, 1, 0]);
 }
 
@@ -314,7 +314,7 @@ fn unsorted_rows_need_a_window() {
     let (_, v, _) = c.read(false).unwrap();
     let t: Vec<u64> = v.iter().map(|i| i.arrival.0 / 1_000_000_000).collect();
     assert_eq!(t, [1, 2, 3, 4]);
-    let f: Vec<u32> = v.iter().map(|i| i.function).collect();
+    let f: Vec<u32> = v.iter().map(|i| i.function.0).collect();
     assert_eq!(f, [0, 1, 0, 0]);
     // Further out of order than the window: an error that says what to do.
     let csv = "t,f\n1,a\n10,a\n20,a\n5,b\n";
@@ -543,7 +543,7 @@ fn runs_are_deterministic() {
     let (table, v, _) = c.read(false).unwrap();
     for i in &v {
         *per_fn
-            .entry(table.functions[i.function as usize].name.clone())
+            .entry(table.function(i.function).name.clone())
             .or_insert(0) += 1;
     }
     assert_eq!(per_fn["f0"], 182);

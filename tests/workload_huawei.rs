@@ -6,7 +6,7 @@ use std::path::Path;
 
 use coldsim::Error;
 use coldsim::engine::Streams;
-use coldsim::model::{FunctionTable, Invocation};
+use coldsim::model::{FnId, FunctionTable, Invocation};
 use coldsim::scenario::{Scenario, parse_str};
 use coldsim::sim;
 use coldsim::workload::{self, Arrivals, Context, WorkloadStats};
@@ -94,7 +94,7 @@ fn ok(s: &Scenario, dir: &Path) -> Replay {
 fn per_minute(r: &Replay) -> BTreeMap<(String, u64), u64> {
     let mut m = BTreeMap::new();
     for inv in &r.invs {
-        let name = r.table.functions[inv.function as usize].name.clone();
+        let name = r.table.functions[inv.function.index()].name.clone();
         *m.entry((name, inv.arrival.0 / MIN_NS)).or_insert(0) += 1;
     }
     m
@@ -163,7 +163,7 @@ fn exact_counts_per_function_per_minute() {
     let f1: Vec<u64> = r
         .invs
         .iter()
-        .filter(|i| i.function == 0 && i.arrival.0 < MIN_NS)
+        .filter(|i| i.function == FnId(0) && i.arrival.0 < MIN_NS)
         .map(|i| i.arrival.0)
         .collect();
     assert_eq!(f1, [10 * MIN_NS / 60, 30 * MIN_NS / 60, 50 * MIN_NS / 60]);
@@ -229,7 +229,7 @@ fn memory_and_cpu_come_from_the_pool_name() {
     assert_eq!(names, [F1, F2, F3, big]);
     // Each function is its own app, named by its id.
     for (i, f) in r.table.functions.iter().enumerate() {
-        assert_eq!(f.app as usize, i);
+        assert_eq!(f.app.index(), i);
         assert_eq!(r.table.apps[i].name, f.name);
     }
     let mem: Vec<u64> = r.table.apps.iter().map(|a| a.memory_mb).collect();
@@ -290,7 +290,7 @@ fn two_files_are_merged_on_one_timeline() {
     let f2: Vec<u64> = r
         .invs
         .iter()
-        .filter(|i| i.function == 1 && i.arrival.0 / MIN_NS == 1)
+        .filter(|i| i.function == FnId(1) && i.arrival.0 / MIN_NS == 1)
         .map(|i| i.arrival.0 - MIN_NS)
         .collect();
     assert_eq!(f2, [6, 18, 30, 42, 54].map(|s| s * 1_000_000_000));

@@ -478,7 +478,7 @@ fn population_shares_follow_zipf() {
     assert_eq!(w.table.apps.len(), n);
     let mut counts = vec![0u64; n];
     for inv in w.arrivals {
-        counts[inv.function as usize] += 1;
+        counts[inv.function.index()] += 1;
     }
     let h: f64 = (1..=n).map(|i| (i as f64).powf(-zipf)).sum();
     let mut worst = 0.0f64;
@@ -534,8 +534,8 @@ fn population_is_deterministic_and_stable_when_n_grows() {
     let execs = |inv: Vec<Invocation>| {
         let mut per = vec![Vec::new(); 30];
         for i in inv {
-            if (i.function as usize) < 30 && per[i.function as usize].len() < 5 {
-                per[i.function as usize].push(i.exec);
+            if i.function.index() < 30 && per[i.function.index()].len() < 5 {
+                per[i.function.index()].push(i.exec);
             }
         }
         per
@@ -642,7 +642,7 @@ fn population_rescales_every_template_kind() {
         for rep in 0..reps {
             let mut c = [0u64; 4];
             for i in invocations(&s, &ctx, rep) {
-                c[i.function as usize] += 1;
+                c[i.function.index()] += 1;
             }
             for f in 0..4 {
                 per_fn[f].push(c[f] as f64 / 1000.0);

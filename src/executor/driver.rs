@@ -83,6 +83,19 @@
 //! Out-of-memory kills (`functions[].memory_used`) are not emulated: a
 //! worker does not use the memory the scenario draws, so such a scenario
 //! is refused.
+//!
+//! [`Action`]: crate::platform::Action
+//! [`Action::ArmKeepAlive`]: crate::platform::Action::ArmKeepAlive
+//! [`Action::ArmQueueTimeout`]: crate::platform::Action::ArmQueueTimeout
+//! [`Action::ArmPrewarm`]: crate::platform::Action::ArmPrewarm
+//! [`Action::ArmLifetime`]: crate::platform::Action::ArmLifetime
+//! [`Action::Execute`]: crate::platform::Action::Execute
+//! [`Action::Evicted`]: crate::platform::Action::Evicted
+//! [`Action::Killed`]: crate::platform::Action::Killed
+//! [`Action::Completed`]: crate::platform::Action::Completed
+//! [`Action::Rejected`]: crate::platform::Action::Rejected
+//! [`Action::Failed`]: crate::platform::Action::Failed
+//! [`Metrics`]: crate::metrics::Metrics
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -96,8 +109,8 @@ use crate::engine::rng::mix64;
 use crate::engine::{Engine, Next, Streams};
 use crate::error::{Error, Result};
 use crate::faults::Injector;
-use crate::model::{FunctionTable, Invocation};
-use crate::platform::{Event, InstanceId, StartKind};
+use crate::model::{AppId, FnId, FunctionTable, HostId, Invocation};
+use crate::platform::{self, Event, InstanceId, StartKind};
 use crate::run::{Core, Performer, RunResult, RunSpec, SnapshotSummary, Start};
 use crate::scenario::Scenario;
 use crate::time::{SimDuration, SimTime};
@@ -342,7 +355,7 @@ enum Proc {
     /// It serves the platform's instance.
     Instance(InstanceId),
     /// The template of (app, host).
-    Template { app: u32, host: u32 },
+    Template { app: AppId, host: HostId },
     /// Killed by the driver; its `Exited` is expected.
     Killed,
 }
@@ -352,7 +365,7 @@ enum Proc {
 #[derive(Clone, Copy, Debug)]
 struct Live {
     exec: Option<ExecId>,
-    app: u32,
+    app: AppId,
 }
 
 /// The template of an (app, host) pair.
@@ -396,8 +409,8 @@ struct Real {
     next_job: u64,
     procs: HashMap<ExecId, Proc>,
     live: HashMap<InstanceId, Live>,
-    jobs: HashMap<JobId, (InstanceId, u32)>,
-    templates: HashMap<(u32, u32), Template>,
+    jobs: HashMap<JobId, (InstanceId, platform::JobId)>,
+    templates: HashMap<(AppId, HostId), Template>,
     stats: DriverStats,
     /// The first failure met while performing an action; the run stops at
     /// it.
@@ -427,8 +440,8 @@ impl Performer for Real {
         &mut self,
         _now: SimTime,
         instance: InstanceId,
-        job: u32,
-        _function: u32,
+        job: platform::JobId,
+        _function: FnId,
         exec: SimDuration,
     ) {
         let r = self.invoke(instance, job, exec);
@@ -587,7 +600,7 @@ impl Driver {
         if !self.real.live.contains_key(&id) {
             return Ok(());
         }
-        self.event_at(at, Event::Crash(id))
+        self.event_at(at, Event::Crash { instance: id })
     }
 
     /// An event from the executor.
@@ -601,7 +614,7 @@ impl Driver {
                     if let Some(t) = self.real.templates.values_mut().find(|t| t.taker == id) {
                         t.committed = true;
                     }
-                    self.event_at(at, Event::Ready(id))?;
+                    self.event_at(at, Event::Ready { instance: id })?;
                 }
                 Some(Proc::Template { app, host }) => {
                     let waiting = match self.real.templates.get_mut(&(app, host)) {
@@ -619,7 +632,13 @@ impl Driver {
             },
             ExecEvent::Done { job, at, .. } => {
                 if let Some((id, j)) = self.real.jobs.remove(&job) {
-                    self.event_at(at, Event::Done(id, j))?;
+                    self.event_at(
+                        at,
+                        Event::Done {
+                            instance: id,
+                            job: j,
+                        },
+                    )?;
                 }
             }
             ExecEvent::Failed { job, at, .. } => {
@@ -680,8 +699,8 @@ impl Real {
     fn start_worker(
         &mut self,
         instance: InstanceId,
-        app: u32,
-        host: u32,
+        app: AppId,
+        host: HostId,
         kind: StartKind,
         take_snapshot: bool,
     ) -> Result<()> {
@@ -695,7 +714,7 @@ impl Real {
                 }
                 let e = self.exec_id();
                 self.ex
-                    .start(e, ExecKind::Template, self.specs[app as usize])?;
+                    .start(e, ExecKind::Template, self.specs[app.index()])?;
                 self.stats.templates += 1;
                 self.procs.insert(e, Proc::Template { app, host });
                 self.templates.insert(
@@ -733,9 +752,9 @@ impl Real {
         }
     }
 
-    fn cold(&mut self, instance: InstanceId, app: u32) -> Result<()> {
+    fn cold(&mut self, instance: InstanceId, app: AppId) -> Result<()> {
         let e = self.exec_id();
-        self.ex.start(e, ExecKind::Cold, self.specs[app as usize])?;
+        self.ex.start(e, ExecKind::Cold, self.specs[app.index()])?;
         self.stats.cold_spawns += 1;
         self.procs.insert(e, Proc::Instance(instance));
         self.live.insert(instance, Live { exec: Some(e), app });
@@ -748,7 +767,7 @@ impl Real {
         };
         let e = self.exec_id();
         self.ex
-            .start(e, ExecKind::Fork { template }, self.specs[app as usize])?;
+            .start(e, ExecKind::Fork { template }, self.specs[app.index()])?;
         self.stats.forks += 1;
         self.procs.insert(e, Proc::Instance(instance));
         self.live.insert(instance, Live { exec: Some(e), app });
@@ -779,7 +798,12 @@ impl Real {
         self.ex.kill(e)
     }
 
-    fn invoke(&mut self, instance: InstanceId, job: u32, exec: SimDuration) -> Result<()> {
+    fn invoke(
+        &mut self,
+        instance: InstanceId,
+        job: platform::JobId,
+        exec: SimDuration,
+    ) -> Result<()> {
         let Some(e) = self.live.get(&instance).and_then(|l| l.exec) else {
             return Err(failure(format!(
                 "the platform ran an invocation on instance {}/{} that has no worker",
@@ -809,7 +833,7 @@ impl Real {
         let Some(sn) = core.platform.snapshots() else {
             return Ok(());
         };
-        let gone: Vec<(u32, u32)> = self
+        let gone: Vec<(AppId, HostId)> = self
             .templates
             .iter()
             .filter(|((app, host), t)| t.committed && !sn.cached(*host, *app))

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dist::{Dist, Sampler};
 use crate::engine::{RngStream, Streams};
+use crate::model::HostId;
 use crate::platform::{Event, HostState};
 use crate::time::{SimDuration, SimTime};
 
@@ -34,13 +35,13 @@ pub struct HostRange {
 }
 
 impl HostRange {
-    /// The host numbers, clipped to the cluster.
-    pub fn hosts(&self, total: u32) -> std::ops::Range<u32> {
+    /// The hosts, clipped to the cluster.
+    pub fn hosts(&self, total: u32) -> impl Iterator<Item = HostId> + use<> {
         let end = match self.count {
             Some(c) => self.first.saturating_add(c).min(total),
             None => total,
         };
-        self.first.min(end)..end
+        (self.first.min(end)..end).map(HostId)
     }
 }
 
@@ -267,15 +268,15 @@ impl Injector {
     /// Schedules the first event of every fault kind.
     pub fn start(&mut self, hosts: u32, engine: &mut dyn FnMut(SimTime, Event)) {
         if let Some((f, ttf, _)) = &self.failures {
-            for h in f.hosts.hosts(hosts) {
-                let d = ttf.sample(&mut self.fail_rng[h as usize]);
-                self.at(engine, SimTime::ZERO + d, Event::HostFail(h));
+            for host in f.hosts.hosts(hosts) {
+                let d = ttf.sample(&mut self.fail_rng[host.index()]);
+                self.at(engine, SimTime::ZERO + d, Event::HostFail { host });
             }
         }
         if let Some((p, interval, _)) = &self.preemption {
-            for h in p.hosts.hosts(hosts) {
-                let d = interval.sample(&mut self.spot_rng[h as usize]);
-                self.at(engine, SimTime::ZERO + d, Event::Preempt(h));
+            for host in p.hosts.hosts(hosts) {
+                let d = interval.sample(&mut self.spot_rng[host.index()]);
+                self.at(engine, SimTime::ZERO + d, Event::Preempt { host });
             }
         }
         if let Some(every) = self.consolidation {
@@ -297,52 +298,52 @@ impl Injector {
     ) {
         use HostState::*;
         match ev {
-            Event::HostFail(h) => {
+            Event::HostFail { host } => {
                 if let Some((_, ttf, repair)) = &self.failures {
-                    let rng = &mut self.fail_rng[h as usize];
+                    let rng = &mut self.fail_rng[host.index()];
                     if matches!(prior, Up | Draining) {
                         let d = repair.sample(rng);
-                        self.at(engine, now + d, Event::HostRepair(h));
+                        self.at(engine, now + d, Event::HostRepair { host });
                     } else {
                         let d = ttf.sample(rng);
-                        self.at(engine, now + d, Event::HostFail(h));
+                        self.at(engine, now + d, Event::HostFail { host });
                     }
                 }
             }
-            Event::Preempt(h) => {
+            Event::Preempt { host } => {
                 if let Some((p, interval, _)) = &self.preemption {
                     if prior == Up {
                         let notice = p.notice;
-                        self.at(engine, now + notice, Event::Reclaim(h));
+                        self.at(engine, now + notice, Event::Reclaim { host });
                     } else {
-                        let d = interval.sample(&mut self.spot_rng[h as usize]);
-                        self.at(engine, now + d, Event::Preempt(h));
+                        let d = interval.sample(&mut self.spot_rng[host.index()]);
+                        self.at(engine, now + d, Event::Preempt { host });
                     }
                 }
             }
-            Event::Reclaim(h) => {
+            Event::Reclaim { host } => {
                 if let Some((_, interval, down)) = &self.preemption {
-                    let rng = &mut self.spot_rng[h as usize];
+                    let rng = &mut self.spot_rng[host.index()];
                     if matches!(prior, Up | Draining) {
                         let d = down.sample(rng);
-                        self.at(engine, now + d, Event::HostRepair(h));
+                        self.at(engine, now + d, Event::HostRepair { host });
                     } else {
                         let d = interval.sample(rng);
-                        self.at(engine, now + d, Event::Preempt(h));
+                        self.at(engine, now + d, Event::Preempt { host });
                     }
                 }
             }
-            Event::HostRepair(h) => match prior {
+            Event::HostRepair { host } => match prior {
                 Failed => {
                     if let Some((_, ttf, _)) = &self.failures {
-                        let d = ttf.sample(&mut self.fail_rng[h as usize]);
-                        self.at(engine, now + d, Event::HostFail(h));
+                        let d = ttf.sample(&mut self.fail_rng[host.index()]);
+                        self.at(engine, now + d, Event::HostFail { host });
                     }
                 }
                 Reclaimed => {
                     if let Some((_, interval, _)) = &self.preemption {
-                        let d = interval.sample(&mut self.spot_rng[h as usize]);
-                        self.at(engine, now + d, Event::Preempt(h));
+                        let d = interval.sample(&mut self.spot_rng[host.index()]);
+                        self.at(engine, now + d, Event::Preempt { host });
                     }
                 }
                 _ => {}

@@ -18,6 +18,7 @@ pub mod timeseries;
 
 use hdrhistogram::Histogram;
 
+use crate::model::{AppId, FnId};
 use crate::platform::{
     Action, Completion, EvictReason, Gauges, KillReason, RejectReason, StartKind,
 };
@@ -40,7 +41,7 @@ fn histogram(sigfig: u8) -> Histogram<u64> {
 /// One span's histogram and exact sum.
 ///
 /// Zeros (the queueing and start delay of most warm invocations) are
-/// counted apart and added to the histogram when the span is sealed, which the
+/// counted apart and added to the histogram by `Span::seal`, which the
 /// simulator calls once at the end of a run: the histogram is then the same
 /// as if each zero had been recorded, at a fraction of the cost.
 #[derive(Clone, Debug)]
@@ -128,7 +129,7 @@ impl Span {
 /// Most invocations are warm and never wait: their queueing and start
 /// delays are zero and their latency equals their execution time. Those are
 /// recorded once, in `direct`, and added to `exec` and `latency` by
-/// sealing; the sealed histograms are exactly those of recording each
+/// `Spans::seal`; the sealed histograms are exactly those of recording each
 /// span of each invocation.
 #[derive(Clone, Debug)]
 #[repr(C)] // `direct`, the hot field, first: next to the counts.
@@ -469,26 +470,26 @@ impl Metrics {
     }
 
     #[inline]
-    pub fn arrival(&mut self, function: u32) {
+    pub fn arrival(&mut self, function: FnId) {
         self.counters.arrivals += 1;
-        self.per_fn[function as usize].counts.arrivals += 1;
+        self.per_fn[function.index()].counts.arrivals += 1;
     }
 
     #[inline]
-    pub fn queued(&mut self, function: u32) {
+    pub fn queued(&mut self, function: FnId) {
         self.counters.queued += 1;
-        self.per_fn[function as usize].counts.queued += 1;
+        self.per_fn[function.index()].counts.queued += 1;
     }
 
     #[inline]
-    pub fn throttled(&mut self, _function: u32) {
+    pub fn throttled(&mut self, _function: FnId) {
         self.counters.throttled += 1;
     }
 
     #[inline]
     pub fn complete(&mut self, c: &Completion) {
         self.counters.completed += 1;
-        if let Some(&mb) = self.billing.app_memory_mb.get(c.app as usize) {
+        if let Some(&mb) = self.billing.app_memory_mb.get(c.app.index()) {
             let exec = c.end.since(c.exec_start).as_nanos();
             self.counters.billed_requests += 1;
             self.counters.billed_mb_ns += self.billed(exec, mb);
@@ -496,7 +497,7 @@ impl Metrics {
         if c.inv.attempt > 0 {
             self.complete_retried(c);
         }
-        let f = &mut self.per_fn[c.inv.function as usize];
+        let f = &mut self.per_fn[c.inv.function.index()];
         f.counts.completed += 1;
         f.spans.record(c);
         let direct = self.overall.record(c);
@@ -525,12 +526,12 @@ impl Metrics {
     /// An instance was killed (or recycled) for `reason`, throwing away
     /// `lost` of execution; the lost work is billed as one attempt's worth
     /// per running invocation, rounded up once (documented).
-    pub fn killed(&mut self, app: u32, reason: KillReason, lost: SimDuration, jobs: u32) {
+    pub fn killed(&mut self, app: AppId, reason: KillReason, lost: SimDuration, jobs: u32) {
         self.counters.killed[reason.index()] += 1;
         self.counters.lost_ns += lost.as_nanos() as u128;
         if !lost.is_zero()
             && jobs > 0
-            && let Some(&mb) = self.billing.app_memory_mb.get(app as usize)
+            && let Some(&mb) = self.billing.app_memory_mb.get(app.index())
         {
             self.counters.billed_requests += jobs as u64;
             self.counters.billed_mb_ns += self.billed(lost.as_nanos(), mb);
@@ -538,9 +539,9 @@ impl Metrics {
     }
 
     /// An invocation failed for good.
-    pub fn failed(&mut self, function: u32) {
+    pub fn failed(&mut self, function: FnId) {
         self.counters.failed += 1;
-        self.per_fn[function as usize].counts.failed += 1;
+        self.per_fn[function.index()].counts.failed += 1;
     }
 
     /// The cold-start part of [`Metrics::complete`], out of the warm path.
@@ -549,7 +550,7 @@ impl Metrics {
     fn complete_cold(&mut self, c: &Completion, kind: StartKind) {
         let k = kind.index();
         let latency = c.end.since(c.inv.arrival).as_nanos();
-        let f = &mut self.per_fn[c.inv.function as usize];
+        let f = &mut self.per_fn[c.inv.function.index()];
         f.counts.cold += 1;
         f.counts.cold_by_kind[k] += 1;
         self.counters.cold += 1;
@@ -560,13 +561,13 @@ impl Metrics {
     }
 
     #[inline]
-    pub fn reject(&mut self, function: u32, reason: RejectReason) {
+    pub fn reject(&mut self, function: FnId, reason: RejectReason) {
         match reason {
             RejectReason::QueueFull => self.counters.rejected_queue_full += 1,
             RejectReason::Timeout => self.counters.rejected_timeout += 1,
             RejectReason::Throttled => self.counters.rejected_throttled += 1,
         }
-        self.per_fn[function as usize].counts.rejected += 1;
+        self.per_fn[function.index()].counts.rejected += 1;
     }
 
     #[inline]
@@ -581,7 +582,7 @@ impl Metrics {
     /// outcomes (completions, rejections, failures, evictions, kills), and
     /// the starts and retries its driver performs. Timers and executions
     /// record nothing here (executions end in a completion).
-    #[inline(always)]
+    #[inline]
     pub fn observe(&mut self, a: &Action) {
         match *a {
             Action::Start {

@@ -127,6 +127,7 @@ impl TimeSeries {
 mod tests {
     use super::*;
     use crate::metrics::Metrics;
+    use crate::model::FnId;
     use crate::platform::Gauges;
     use crate::time::SimDuration;
 
@@ -150,9 +151,9 @@ mod tests {
         // 0..3 s nothing, 3..14 s one busy 256 MB instance, 14..22 s one
         // idle, then nothing.
         m.advance(s(3), &gauges(0, 0, 256));
-        m.arrival(0);
+        m.arrival(FnId(0));
         m.advance(s(14), &gauges(1, 0, 256));
-        m.arrival(0);
+        m.arrival(FnId(0));
         m.advance(s(22), &gauges(0, 1, 256));
         m.advance(s(25), &gauges(0, 0, 256));
         m.seal();

@@ -12,13 +12,14 @@
 
 use super::hosts::Hosts;
 use super::snapshots::Snapshots;
+use crate::model::{AppId, HostId};
 use crate::time::{SimDuration, SimTime};
 
 /// Chooses the host for a new instance.
 pub trait Placement: Send {
     /// A host with at least `need_mb` free, or None if the policy finds none
     /// (the platform may then evict idle instances or queue the invocation).
-    fn place(&mut self, hosts: &Hosts, app: u32, need_mb: u64) -> Option<u32>;
+    fn place(&mut self, hosts: &Hosts, app: AppId, need_mb: u64) -> Option<HostId>;
 
     /// As [`Placement::place`], when snapshots are on and the policy may
     /// want to know where they are cached (`snapshot_locality` does).
@@ -26,9 +27,9 @@ pub trait Placement: Send {
         &mut self,
         hosts: &Hosts,
         _snapshots: &Snapshots,
-        app: u32,
+        app: AppId,
         need_mb: u64,
-    ) -> Option<u32> {
+    ) -> Option<HostId> {
         self.place(hosts, app, need_mb)
     }
 }
@@ -40,9 +41,9 @@ pub trait Placement: Send {
 pub trait SnapshotCache: Send {
     /// The priority of `app`'s snapshot in `host`'s cache after its
     /// `uses`-th use (1 when it is stored).
-    fn priority(&mut self, host: u32, app: u32, uses: u64) -> f64;
+    fn priority(&mut self, host: HostId, app: AppId, uses: u64) -> f64;
     /// An entry of that priority was dropped from `host`'s cache.
-    fn on_evict(&mut self, _host: u32, _priority: f64) {}
+    fn on_evict(&mut self, _host: HostId, _priority: f64) {}
 }
 
 /// What to do with an instance that has just finished an execution and has
@@ -74,14 +75,14 @@ pub struct IdleInstance {
 /// Decides how long idle instances live.
 pub trait KeepAlive: Send {
     /// An invocation of `app` arrived (for policies that learn from arrivals).
-    fn on_arrival(&mut self, _app: u32, _now: SimTime) {}
+    fn on_arrival(&mut self, _app: AppId, _now: SimTime) {}
     /// Whether [`KeepAlive::on_arrival`] does anything; the platform skips
     /// the call (one per invocation) when it does not.
     fn learns_from_arrivals(&self) -> bool {
         false
     }
     /// An instance of `app` went idle at `now`.
-    fn on_idle(&mut self, app: u32, now: SimTime, inst: IdleInstance) -> KeepDecision;
+    fn on_idle(&mut self, app: AppId, now: SimTime, inst: IdleInstance) -> KeepDecision;
 }
 
 /// Chooses which idle instance to evict when a new instance needs memory.
@@ -92,7 +93,7 @@ pub trait KeepAlive: Send {
 /// every use of an app.
 pub trait Eviction: Send {
     /// An invocation of `app` started on an instance at `now` (warm or cold).
-    fn on_use(&mut self, _app: u32, _now: SimTime) {}
+    fn on_use(&mut self, _app: AppId, _now: SimTime) {}
     /// False for a policy whose priorities are all equal and that learns
     /// nothing (LRU): the platform then skips [`Eviction::on_use`] and
     /// [`Eviction::priority`], two calls per invocation.
@@ -100,7 +101,7 @@ pub trait Eviction: Send {
         true
     }
     /// The priority of an instance of `app` that has just gone idle.
-    fn priority(&mut self, app: u32, now: SimTime) -> f64;
+    fn priority(&mut self, app: AppId, now: SimTime) -> f64;
     /// An instance of that priority was evicted for memory.
     fn on_evict(&mut self, _priority: f64) {}
 }

@@ -23,6 +23,8 @@
 use std::cell::OnceCell;
 use std::collections::BTreeSet;
 
+use crate::model::HostId;
+
 /// A max-segment-tree over `u64` leaves supporting "first leaf >= x".
 #[derive(Clone, Debug)]
 struct MaxTree {
@@ -122,7 +124,8 @@ impl MaxTree {
 /// (free + idle) is needed only when placement fails and idle instances must
 /// be evicted, which is rare, while instances go idle and busy at every
 /// invocation; so hosts whose idle memory changed are only marked dirty, and
-/// [`Hosts::first_reclaimable`] brings the tree up to date before it answers.
+/// `Hosts::first_reclaimable` (the platform's, when it must evict) brings the
+/// tree up to date before it answers.
 #[derive(Clone, Debug)]
 pub struct Hosts {
     capacity_mb: u64,
@@ -169,19 +172,24 @@ impl Hosts {
         self.free_mb.is_empty()
     }
 
+    /// Every host, in order.
+    pub fn ids(&self) -> impl Iterator<Item = HostId> + use<> {
+        (0..self.free_mb.len() as u32).map(HostId)
+    }
+
     pub fn capacity_mb(&self) -> u64 {
         self.capacity_mb
     }
 
     /// Free memory of `h` for a new instance: 0 while it is closed.
     #[inline]
-    pub fn free_mb(&self, h: u32) -> u64 {
-        self.eff(h as usize)
+    pub fn free_mb(&self, h: HostId) -> u64 {
+        self.eff(h.index())
     }
 
     /// Memory of `h` not held by any instance, closed or not.
-    pub fn unused_mb(&self, h: u32) -> u64 {
-        self.free_mb[h as usize]
+    pub fn unused_mb(&self, h: HostId) -> u64 {
+        self.free_mb[h.index()]
     }
 
     #[inline]
@@ -189,13 +197,13 @@ impl Hosts {
         if self.closed[h] { 0 } else { self.free_mb[h] }
     }
 
-    pub fn is_closed(&self, h: u32) -> bool {
-        self.closed[h as usize]
+    pub fn is_closed(&self, h: HostId) -> bool {
+        self.closed[h.index()]
     }
 
     /// Closes `h` to new instances (or opens it again); its instances stay.
-    pub fn set_closed(&mut self, h: u32, closed: bool) {
-        let h = h as usize;
+    pub(crate) fn set_closed(&mut self, h: HostId, closed: bool) {
+        let h = h.index();
         if self.closed[h] == closed {
             return;
         }
@@ -205,55 +213,55 @@ impl Hosts {
         self.reindex(h, old);
     }
 
-    pub fn idle_mb(&self, h: u32) -> u64 {
-        self.idle_mb[h as usize]
+    pub fn idle_mb(&self, h: HostId) -> u64 {
+        self.idle_mb[h.index()]
     }
 
     /// Instances (in any state) on host `h`.
-    pub fn instances(&self, h: u32) -> u32 {
-        self.instances[h as usize]
+    pub fn instances(&self, h: HostId) -> u32 {
+        self.instances[h.index()]
     }
 
     /// The lowest-numbered host with at least `mb` free. O(log hosts).
     #[inline]
-    pub fn first_free(&self, mb: u64) -> Option<u32> {
-        self.free_tree.first_at_least(mb).map(|h| h as u32)
+    pub fn first_free(&self, mb: u64) -> Option<HostId> {
+        self.free_tree.first_at_least(mb).map(|h| HostId(h as u32))
     }
 
     /// The lowest-numbered host at or after `start` with at least `mb`
     /// free (no wrapping: None if every host from `start` on is too full).
     /// O(log hosts).
     #[inline]
-    pub fn first_free_from(&self, start: u32, mb: u64) -> Option<u32> {
+    pub fn first_free_from(&self, start: HostId, mb: u64) -> Option<HostId> {
         self.free_tree
-            .first_at_least_from(start as usize, mb)
+            .first_at_least_from(start.index(), mb)
             .filter(|&h| h < self.len())
-            .map(|h| h as u32)
+            .map(|h| HostId(h as u32))
     }
 
     /// The host with the least free memory that is still at least `mb`,
     /// the lowest-numbered among equals (best-fit). O(log hosts); the
     /// first call builds the index in O(hosts log hosts).
     #[inline]
-    pub fn best_fit(&self, mb: u64) -> Option<u32> {
+    pub fn best_fit(&self, mb: u64) -> Option<HostId> {
         let set = self.by_free.get_or_init(|| {
             (0..self.free_mb.len())
                 .map(|h| (self.eff(h), h as u32))
                 .collect()
         });
-        set.range((mb, 0)..).next().map(|&(_, h)| h)
+        set.range((mb, 0)..).next().map(|&(_, h)| HostId(h))
     }
 
     /// The host with the most free memory, the lowest-numbered among equals
     /// (worst-fit); None only when there are no hosts. O(log hosts).
     #[inline]
-    pub fn most_free(&self) -> Option<u32> {
+    pub fn most_free(&self) -> Option<HostId> {
         if self.is_empty() {
             return None;
         }
         self.free_tree
             .first_at_least(self.free_tree.max())
-            .map(|h| h as u32)
+            .map(|h| HostId(h as u32))
     }
 
     /// The largest free memory of any host (0 with no hosts). O(1).
@@ -270,7 +278,7 @@ impl Hosts {
 
     /// The lowest-numbered host where free plus idle memory is at least `mb`.
     #[inline]
-    pub fn first_reclaimable(&mut self, mb: u64) -> Option<u32> {
+    pub(crate) fn first_reclaimable(&mut self, mb: u64) -> Option<HostId> {
         for h in self.dirty_list.drain(..) {
             let h = h as usize;
             self.dirty[h] = false;
@@ -281,7 +289,9 @@ impl Hosts {
             };
             self.reclaim_tree.set(h, r);
         }
-        self.reclaim_tree.first_at_least(mb).map(|h| h as u32)
+        self.reclaim_tree
+            .first_at_least(mb)
+            .map(|h| HostId(h as u32))
     }
 
     #[inline]
@@ -317,8 +327,8 @@ impl Hosts {
 
     /// A new instance of `mb` starts on `h` (the caller checked it fits).
     #[inline]
-    pub fn alloc(&mut self, h: u32, mb: u64) {
-        let h = h as usize;
+    pub fn alloc(&mut self, h: HostId, mb: u64) {
+        let h = h.index();
         debug_assert!(self.free_mb[h] >= mb);
         let old = self.eff(h);
         self.free_mb[h] -= mb;
@@ -330,8 +340,8 @@ impl Hosts {
 
     /// An idle instance of `mb` on `h` is removed.
     #[inline]
-    pub fn release_idle(&mut self, h: u32, mb: u64) {
-        let h = h as usize;
+    pub fn release_idle(&mut self, h: HostId, mb: u64) {
+        let h = h.index();
         let old = self.eff(h);
         self.idle_mb[h] -= mb;
         self.free_mb[h] += mb;
@@ -343,16 +353,16 @@ impl Hosts {
 
     /// An instance of `mb` on `h` becomes idle (reclaimable).
     #[inline]
-    pub fn mark_idle(&mut self, h: u32, mb: u64) {
-        let h = h as usize;
+    pub fn mark_idle(&mut self, h: HostId, mb: u64) {
+        let h = h.index();
         self.idle_mb[h] += mb;
         self.mark_dirty(h);
     }
 
     /// An idle instance of `mb` on `h` is taken for work.
     #[inline]
-    pub fn mark_taken(&mut self, h: u32, mb: u64) {
-        let h = h as usize;
+    pub fn mark_taken(&mut self, h: HostId, mb: u64) {
+        let h = h.index();
         self.idle_mb[h] -= mb;
         self.mark_dirty(h);
     }
@@ -417,12 +427,12 @@ mod tests {
                     // Close or reopen a host: it keeps its instances.
                     let host = host % n;
                     closed[host] = !closed[host];
-                    h.set_closed(host as u32, closed[host]);
+                    h.set_closed(HostId(host as u32), closed[host]);
                 } else if grow || live.is_empty() {
                     let host = (host % n) as u32;
                     let mb = mb % (cap + 1);
-                    if h.free_mb(host) >= mb {
-                        h.alloc(host, mb);
+                    if h.free_mb(HostId(host)) >= mb {
+                        h.alloc(HostId(host), mb);
                         live.push((host, mb, false));
                     }
                 } else {
@@ -431,26 +441,26 @@ mod tests {
                     if idle {
                         // Evict it, or take it for work again.
                         if pick % 2 == 0 {
-                            h.release_idle(host, mb);
+                            h.release_idle(HostId(host), mb);
                             live.swap_remove(i);
                         } else {
-                            h.mark_taken(host, mb);
+                            h.mark_taken(HostId(host), mb);
                             live[i].2 = false;
                         }
                     } else {
-                        h.mark_idle(host, mb);
+                        h.mark_idle(HostId(host), mb);
                         live[i].2 = true;
                     }
                 }
                 let free: Vec<u64> = (0..n)
                     .map(|j| {
                         let used: u64 = live.iter().filter(|l| l.0 as usize == j).map(|l| l.1).sum();
-                        prop_assert_eq!(h.unused_mb(j as u32), cap - used);
+                        prop_assert_eq!(h.unused_mb(HostId(j as u32)), cap - used);
                         Ok(if closed[j] { 0 } else { cap - used })
                     })
                     .collect::<Result<_, TestCaseError>>()?;
                 prop_assert_eq!(
-                    (0..n as u32).map(|j| h.free_mb(j)).collect::<Vec<_>>(),
+                    (0..n as u32).map(|j| h.free_mb(HostId(j))).collect::<Vec<_>>(),
                     free.clone()
                 );
                 for q in [1, (cap / 2).max(1), cap] {
@@ -458,32 +468,32 @@ mod tests {
                         let idle: u64 = live.iter().filter(|l| l.0 as usize == j && l.2).map(|l| l.1).sum();
                         !closed[j] && free[j] + idle >= q
                     });
-                    prop_assert_eq!(h.first_reclaimable(q), reclaim.map(|j| j as u32));
+                    prop_assert_eq!(h.first_reclaimable(q), reclaim.map(|j| HostId(j as u32)));
                 }
-                let insts: u64 = (0..n as u32).map(|j| h.instances(j) as u64).sum();
+                let insts: u64 = (0..n as u32).map(|j| h.instances(HostId(j)) as u64).sum();
                 prop_assert_eq!(insts, live.len() as u64);
                 prop_assert_eq!(h.total_instances(), insts);
                 let max = *free.iter().max().unwrap();
                 prop_assert_eq!(h.max_free_mb(), max);
-                prop_assert_eq!(h.most_free(), free.iter().position(|&f| f == max).map(|j| j as u32));
+                prop_assert_eq!(h.most_free(), free.iter().position(|&f| f == max).map(|j| HostId(j as u32)));
                 for q in [0, 1, mb % (cap + 1), cap / 2, cap, cap + 1] {
                     prop_assert_eq!(
                         h.first_free(q),
-                        free.iter().position(|&f| f >= q).map(|j| j as u32)
+                        free.iter().position(|&f| f >= q).map(|j| HostId(j as u32))
                     );
                     // Least free that fits, lowest index among equals.
                     let best = (0..n)
                         .filter(|&j| free[j] >= q)
                         .min_by_key(|&j| (free[j], j))
-                        .map(|j| j as u32);
+                        .map(|j| HostId(j as u32));
                     prop_assert_eq!(h.best_fit(q), best, "q {} free {:?}", q, free);
                     // An index built now answers as the maintained one.
                     let mut fresh = h.clone();
                     fresh.by_free = OnceCell::new();
                     prop_assert_eq!(fresh.best_fit(q), best);
                     for start in [0, pick % n, n - 1, n, n + 3] {
-                        let scan = (start..n).find(|&j| free[j] >= q).map(|j| j as u32);
-                        prop_assert_eq!(h.first_free_from(start as u32, q), scan);
+                        let scan = (start..n).find(|&j| free[j] >= q).map(|j| HostId(j as u32));
+                        prop_assert_eq!(h.first_free_from(HostId(start as u32), q), scan);
                     }
                 }
             }
@@ -494,29 +504,29 @@ mod tests {
     fn index_queries_by_hand() {
         // Free: [100, 40, 70, 40, 100].
         let mut h = Hosts::new(5, 100);
-        h.alloc(1, 60);
-        h.alloc(2, 30);
-        h.alloc(3, 60);
+        h.alloc(HostId(1), 60);
+        h.alloc(HostId(2), 30);
+        h.alloc(HostId(3), 60);
         assert_eq!(h.total_instances(), 3);
-        assert_eq!(h.first_free_from(1, 50), Some(2));
-        assert_eq!(h.first_free_from(3, 50), Some(4));
-        assert_eq!(h.first_free_from(3, 40), Some(3));
-        assert_eq!(h.first_free_from(5, 0), None);
-        assert_eq!(h.first_free_from(0, 101), None);
-        assert_eq!(h.best_fit(30), Some(1));
-        assert_eq!(h.best_fit(41), Some(2));
-        assert_eq!(h.best_fit(71), Some(0));
+        assert_eq!(h.first_free_from(HostId(1), 50), Some(HostId(2)));
+        assert_eq!(h.first_free_from(HostId(3), 50), Some(HostId(4)));
+        assert_eq!(h.first_free_from(HostId(3), 40), Some(HostId(3)));
+        assert_eq!(h.first_free_from(HostId(5), 0), None);
+        assert_eq!(h.first_free_from(HostId(0), 101), None);
+        assert_eq!(h.best_fit(30), Some(HostId(1)));
+        assert_eq!(h.best_fit(41), Some(HostId(2)));
+        assert_eq!(h.best_fit(71), Some(HostId(0)));
         assert_eq!(h.best_fit(101), None);
-        assert_eq!(h.most_free(), Some(0));
+        assert_eq!(h.most_free(), Some(HostId(0)));
         assert_eq!(h.max_free_mb(), 100);
-        h.alloc(0, 10);
-        assert_eq!(h.most_free(), Some(4));
-        h.mark_idle(2, 30);
-        h.release_idle(2, 30);
-        assert_eq!(h.best_fit(95), Some(2));
-        assert_eq!(h.most_free(), Some(2));
+        h.alloc(HostId(0), 10);
+        assert_eq!(h.most_free(), Some(HostId(4)));
+        h.mark_idle(HostId(2), 30);
+        h.release_idle(HostId(2), 30);
+        assert_eq!(h.best_fit(95), Some(HostId(2)));
+        assert_eq!(h.most_free(), Some(HostId(2)));
         assert_eq!(h.total_instances(), 3);
         assert_eq!(Hosts::new(0, 10).most_free(), None);
-        assert_eq!(Hosts::new(0, 10).first_free_from(0, 0), None);
+        assert_eq!(Hosts::new(0, 10).first_free_from(HostId(0), 0), None);
     }
 }

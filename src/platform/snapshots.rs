@@ -20,6 +20,7 @@
 //! bookkeeping; the driver prices them in time.
 
 use super::decisions::SnapshotCache;
+use crate::model::{AppId, HostId};
 
 /// How a new instance starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -84,7 +85,7 @@ pub struct SnapshotConfig {
 
 #[derive(Clone, Copy, Debug)]
 struct Entry {
-    app: u32,
+    app: AppId,
     mb: u64,
     uses: u64,
     priority: f64,
@@ -113,7 +114,7 @@ pub struct Snapshots {
     caches: Vec<Vec<Entry>>,
     used_mb: Vec<u64>,
     /// For each app, the hosts whose cache holds it (any order).
-    app_hosts: Vec<Vec<u32>>,
+    app_hosts: Vec<Vec<HostId>>,
     policy: Box<dyn SnapshotCache>,
     next_use: u64,
     store_mb: u64,
@@ -148,13 +149,13 @@ impl Snapshots {
     }
 
     /// The hosts whose cache holds `app`'s snapshot.
-    pub fn hosts_with(&self, app: u32) -> &[u32] {
-        &self.app_hosts[app as usize]
+    pub fn hosts_with(&self, app: AppId) -> &[HostId] {
+        &self.app_hosts[app.index()]
     }
 
     /// Whether `host`'s cache holds `app`'s snapshot.
-    pub fn cached(&self, host: u32, app: u32) -> bool {
-        self.caches[host as usize].iter().any(|e| e.app == app)
+    pub fn cached(&self, host: HostId, app: AppId) -> bool {
+        self.caches[host.index()].iter().any(|e| e.app == app)
     }
 
     /// MB of snapshots in the remote store.
@@ -163,16 +164,16 @@ impl Snapshots {
     }
 
     /// MB of snapshots in `host`'s cache.
-    pub fn cache_used_mb(&self, host: u32) -> u64 {
-        self.used_mb[host as usize]
+    pub fn cache_used_mb(&self, host: HostId) -> u64 {
+        self.used_mb[host.index()]
     }
 
     /// How a new instance of `app` on `host` starts, and whether it takes
     /// the app's snapshot (a full init only). A local restore counts as a
     /// use of the cached entry.
-    pub fn start_kind(&mut self, app: u32, host: u32) -> (StartKind, bool) {
-        let a = app as usize;
-        if let Some(i) = self.caches[host as usize].iter().position(|e| e.app == app) {
+    pub(crate) fn start_kind(&mut self, app: AppId, host: HostId) -> (StartKind, bool) {
+        let a = app.index();
+        if let Some(i) = self.caches[host.index()].iter().position(|e| e.app == app) {
             self.touch(host, i);
             return (StartKind::LocalRestore, false);
         }
@@ -188,8 +189,8 @@ impl Snapshots {
 
     /// An instance of `app` started on `host` with `kind` is ready; `took`:
     /// it took the app's snapshot.
-    pub fn ready(&mut self, app: u32, host: u32, kind: StartKind, took: bool) {
-        let a = app as usize;
+    pub fn ready(&mut self, app: AppId, host: HostId, kind: StartKind, took: bool) {
+        let a = app.index();
         if took {
             self.taking[a] = false;
             self.counters.taken += 1;
@@ -205,12 +206,12 @@ impl Snapshots {
 
     /// An instance that was taking `app`'s snapshot died before it was
     /// ready (it was killed): another full init may take it.
-    pub fn take_abandoned(&mut self, app: u32) {
-        self.taking[app as usize] = false;
+    pub(crate) fn take_abandoned(&mut self, app: AppId) {
+        self.taking[app.index()] = false;
     }
 
-    fn touch(&mut self, host: u32, i: usize) {
-        let e = &mut self.caches[host as usize][i];
+    fn touch(&mut self, host: HostId, i: usize) {
+        let e = &mut self.caches[host.index()][i];
         e.uses += 1;
         e.last_use = self.next_use;
         self.next_use += 1;
@@ -219,13 +220,13 @@ impl Snapshots {
 
     /// Puts `app`'s snapshot in `host`'s cache (or counts it a use if it is
     /// there), dropping the lowest-priority entries to make room.
-    fn insert(&mut self, host: u32, app: u32) {
-        let h = host as usize;
+    fn insert(&mut self, host: HostId, app: AppId) {
+        let h = host.index();
         if let Some(i) = self.caches[h].iter().position(|e| e.app == app) {
             self.touch(host, i);
             return;
         }
-        let mb = self.cfg.app_snapshot_mb[app as usize];
+        let mb = self.cfg.app_snapshot_mb[app.index()];
         if mb > self.cfg.cache_mb {
             self.counters.cache_too_small += 1;
             return;
@@ -245,7 +246,7 @@ impl Snapshots {
             };
             let e = self.caches[h].swap_remove(victim);
             self.used_mb[h] -= e.mb;
-            let hosts = &mut self.app_hosts[e.app as usize];
+            let hosts = &mut self.app_hosts[e.app.index()];
             if let Some(p) = hosts.iter().position(|&x| x == host) {
                 hosts.swap_remove(p);
             }
@@ -262,19 +263,19 @@ impl Snapshots {
         });
         self.next_use += 1;
         self.used_mb[h] += mb;
-        self.app_hosts[app as usize].push(host);
+        self.app_hosts[app.index()].push(host);
         self.counters.cached += 1;
     }
 
     /// Checks the index against itself; for tests.
-    pub fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), String> {
         for (h, c) in self.caches.iter().enumerate() {
             let used: u64 = c.iter().map(|e| e.mb).sum();
             if used != self.used_mb[h] || used > self.cfg.cache_mb {
                 return Err(format!("snapshot cache of host {h} out of step"));
             }
             for e in c {
-                if !self.app_hosts[e.app as usize].contains(&(h as u32)) {
+                if !self.app_hosts[e.app.index()].contains(&HostId(h as u32)) {
                     return Err(format!("host {h} caches app {} unindexed", e.app));
                 }
             }
@@ -290,15 +291,13 @@ impl Snapshots {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testkit::{
+        FixedTtl, SEC, Script, SnapshotLru, config, inv, platform_with, snapshots, started,
+    };
+    use super::super::{Action, Completion, Event, JobId};
     use super::*;
-
-    /// Equal priorities: the cache drops the least recently used.
-    struct SnapshotLru;
-    impl SnapshotCache for SnapshotLru {
-        fn priority(&mut self, _host: u32, _app: u32, _uses: u64) -> f64 {
-            0.0
-        }
-    }
+    use crate::model::FnId;
+    use crate::time::{SimDuration, SimTime};
 
     fn snaps(create: SnapshotCreate, remote: bool, cache_mb: u64, sizes: &[u64]) -> Snapshots {
         Snapshots::new(
@@ -318,26 +317,35 @@ mod tests {
     #[test]
     fn first_init_takes_then_local_then_remote() {
         let mut s = snaps(SnapshotCreate::OnFirstInit, true, 1000, &[100]);
-        assert_eq!(s.start_kind(0, 0), (StartKind::Full, true));
+        assert_eq!(s.start_kind(AppId(0), HostId(0)), (StartKind::Full, true));
         // A second full init while the first is taking: no second take.
-        assert_eq!(s.start_kind(0, 1), (StartKind::Full, false));
-        s.ready(0, 0, StartKind::Full, true);
+        assert_eq!(s.start_kind(AppId(0), HostId(1)), (StartKind::Full, false));
+        s.ready(AppId(0), HostId(0), StartKind::Full, true);
         assert_eq!(s.counters.taken, 1);
         assert_eq!(s.store_mb(), 100);
-        assert_eq!(s.start_kind(0, 0), (StartKind::LocalRestore, false));
-        assert_eq!(s.start_kind(0, 1), (StartKind::RemoteRestore, false));
-        s.ready(0, 1, StartKind::RemoteRestore, false);
-        assert_eq!(s.start_kind(0, 1), (StartKind::LocalRestore, false));
-        assert_eq!(s.hosts_with(0).len(), 2);
+        assert_eq!(
+            s.start_kind(AppId(0), HostId(0)),
+            (StartKind::LocalRestore, false)
+        );
+        assert_eq!(
+            s.start_kind(AppId(0), HostId(1)),
+            (StartKind::RemoteRestore, false)
+        );
+        s.ready(AppId(0), HostId(1), StartKind::RemoteRestore, false);
+        assert_eq!(
+            s.start_kind(AppId(0), HostId(1)),
+            (StartKind::LocalRestore, false)
+        );
+        assert_eq!(s.hosts_with(AppId(0)).len(), 2);
         s.check().unwrap();
     }
 
     #[test]
     fn without_a_store_each_host_takes_its_own() {
         let mut s = snaps(SnapshotCreate::OnFirstInit, false, 1000, &[100]);
-        assert_eq!(s.start_kind(0, 0), (StartKind::Full, true));
-        s.ready(0, 0, StartKind::Full, true);
-        assert_eq!(s.start_kind(0, 1), (StartKind::Full, true));
+        assert_eq!(s.start_kind(AppId(0), HostId(0)), (StartKind::Full, true));
+        s.ready(AppId(0), HostId(0), StartKind::Full, true);
+        assert_eq!(s.start_kind(AppId(0), HostId(1)), (StartKind::Full, true));
         assert_eq!(s.store_mb(), 0);
     }
 
@@ -345,24 +353,136 @@ mod tests {
     fn at_deploy_every_snapshot_is_remote_from_the_start() {
         let mut s = snaps(SnapshotCreate::AtDeploy, true, 1000, &[100, 50]);
         assert_eq!(s.store_mb(), 150);
-        assert_eq!(s.start_kind(1, 0), (StartKind::RemoteRestore, false));
+        assert_eq!(
+            s.start_kind(AppId(1), HostId(0)),
+            (StartKind::RemoteRestore, false)
+        );
     }
 
     #[test]
     fn full_cache_drops_least_recently_used() {
         // Room for two 100 MB snapshots.
         let mut s = snaps(SnapshotCreate::AtDeploy, true, 200, &[100, 100, 100, 300]);
-        s.ready(0, 0, StartKind::RemoteRestore, false);
-        s.ready(1, 0, StartKind::RemoteRestore, false);
+        s.ready(AppId(0), HostId(0), StartKind::RemoteRestore, false);
+        s.ready(AppId(1), HostId(0), StartKind::RemoteRestore, false);
         // App 0 restored again: app 1 is now the least recently used.
-        assert_eq!(s.start_kind(0, 0).0, StartKind::LocalRestore);
-        s.ready(2, 0, StartKind::RemoteRestore, false);
-        assert!(s.cached(0, 0) && !s.cached(0, 1) && s.cached(0, 2));
+        assert_eq!(s.start_kind(AppId(0), HostId(0)).0, StartKind::LocalRestore);
+        s.ready(AppId(2), HostId(0), StartKind::RemoteRestore, false);
+        assert!(
+            s.cached(HostId(0), AppId(0))
+                && !s.cached(HostId(0), AppId(1))
+                && s.cached(HostId(0), AppId(2))
+        );
         assert_eq!(s.counters.cache_evictions, 1);
         // Larger than the cache: never cached.
-        s.ready(3, 0, StartKind::RemoteRestore, false);
+        s.ready(AppId(3), HostId(0), StartKind::RemoteRestore, false);
         assert_eq!(s.counters.cache_too_small, 1);
-        assert_eq!(s.cache_used_mb(0), 200);
+        assert_eq!(s.cache_used_mb(HostId(0)), 200);
         s.check().unwrap();
+    }
+
+    /// A platform of `hosts` hosts that each fit one instance of the one
+    /// app (100 MB), with snapshots; restored instances run their first
+    /// invocation twice as long.
+    fn with_snapshots(hosts: usize, remote: bool) -> Script {
+        let cfg = config(hosts, 100, &[100], 10);
+        let sn = snapshots(&cfg, remote, 1000, 2_000_000, 1);
+        let ttl = Box::new(FixedTtl(SimDuration::from_secs(60)));
+        Script::new(platform_with(cfg, ttl).with_snapshots(sn))
+    }
+
+    fn start(a: &[Action]) -> (StartKind, bool, HostId) {
+        match a.iter().find(|a| matches!(a, Action::Start { .. })) {
+            Some(&Action::Start {
+                kind,
+                take_snapshot,
+                host,
+                ..
+            }) => (kind, take_snapshot, host),
+            _ => panic!("no start in {a:?}"),
+        }
+    }
+
+    #[test]
+    fn the_first_full_init_takes_it_then_a_local_restore() {
+        let mut s = with_snapshots(1, false);
+        let a = s.arrive(inv(0, 0, 0));
+        assert_eq!(start(&a), (StartKind::Full, true, HostId(0)));
+        let first = started(&a);
+        s.event(1, Event::Ready { instance: first });
+        let done = |instance| Event::Done {
+            instance,
+            job: JobId(0),
+        };
+        s.event(6, done(first));
+        let sn = s.p.snapshots().unwrap();
+        assert_eq!((sn.counters.taken, sn.counters.cached), (1, 1));
+        assert!(sn.cached(HostId(0), AppId(0)));
+        s.event(6 + 60 * SEC, Event::KeepAlive { instance: first });
+        assert_eq!(s.p.live_instances(), 0);
+        // The next cold start restores from the host's cache, and its first
+        // invocation is slowed.
+        let a = s.arrive(inv(1, 0, 100 * SEC));
+        assert_eq!(start(&a), (StartKind::LocalRestore, false, HostId(0)));
+        let restored = started(&a);
+        assert_eq!(
+            s.event(100 * SEC + 1, Event::Ready { instance: restored }),
+            [Action::Execute {
+                instance: restored,
+                job: JobId(0),
+                function: FnId(0),
+                exec: SimDuration(10),
+            }]
+        );
+        let a = s.event(100 * SEC + 11, done(restored));
+        assert_eq!(
+            a[0],
+            Action::Completed(Completion {
+                inv: inv(1, 0, 100 * SEC),
+                app: AppId(0),
+                dispatched: SimTime(100 * SEC),
+                exec_start: SimTime(100 * SEC + 1),
+                end: SimTime(100 * SEC + 11),
+                start: Some(StartKind::LocalRestore),
+            })
+        );
+        // Its second invocation runs at full speed.
+        let a = s.arrive(inv(2, 0, 101 * SEC));
+        assert!(matches!(
+            a[..],
+            [Action::Execute {
+                exec: SimDuration(5),
+                ..
+            }]
+        ));
+    }
+
+    #[test]
+    fn another_host_restores_from_the_remote_store() {
+        let mut s = with_snapshots(3, true);
+        // Two starts at once: only the first takes the snapshot.
+        let a = s.arrive(inv(0, 0, 0));
+        assert_eq!(start(&a), (StartKind::Full, true, HostId(0)));
+        let b = s.arrive(inv(1, 0, 0));
+        assert_eq!(start(&b), (StartKind::Full, false, HostId(1)));
+        s.event(
+            1,
+            Event::Ready {
+                instance: started(&a),
+            },
+        );
+        assert_eq!(s.p.snapshots().unwrap().store_mb(), 100);
+        // Both busy: a third instance, on host 2, fetches the snapshot.
+        let c = s.arrive(inv(2, 0, 2));
+        assert_eq!(start(&c), (StartKind::RemoteRestore, false, HostId(2)));
+        s.event(
+            3,
+            Event::Ready {
+                instance: started(&c),
+            },
+        );
+        let sn = s.p.snapshots().unwrap();
+        assert_eq!((sn.counters.taken, sn.counters.cached), (1, 2));
+        assert_eq!(sn.hosts_with(AppId(0)), [HostId(0), HostId(2)]);
     }
 }

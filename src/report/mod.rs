@@ -239,7 +239,7 @@ pub fn function_rows(r: &RunResult) -> Vec<Row> {
         .iter()
         .zip(&r.metrics.per_fn)
         .map(|(f, fm)| {
-            let app = &r.table.apps[f.app as usize];
+            let app = r.table.app(f.app);
             let k = &fm.counts;
             let sp = &fm.spans;
             vec![

@@ -20,8 +20,8 @@
 use crate::engine::RngStream;
 use crate::faults::Injector;
 use crate::metrics::Metrics;
-use crate::model::Invocation;
-use crate::platform::{Action, Event, HostState, InstanceId, Platform, StartKind};
+use crate::model::{AppId, FnId, HostId, Invocation};
+use crate::platform::{Action, Event, HostState, InstanceId, JobId, Platform, StartKind};
 use crate::time::{SimDuration, SimTime};
 
 /// How the platform's actions are performed: in virtual time by the
@@ -37,8 +37,8 @@ pub trait Performer {
         &mut self,
         now: SimTime,
         instance: InstanceId,
-        job: u32,
-        function: u32,
+        job: JobId,
+        function: FnId,
         exec: SimDuration,
     );
     /// Hand back `event` at `at` (a timer).
@@ -52,8 +52,8 @@ pub trait Performer {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Start {
     pub instance: InstanceId,
-    pub app: u32,
-    pub host: u32,
+    pub app: AppId,
+    pub host: HostId,
     pub kind: StartKind,
     pub take_snapshot: bool,
     /// Started ahead of demand, with no invocation waiting.
@@ -112,7 +112,8 @@ impl Core {
     pub fn arrival<P: Performer>(&mut self, now: SimTime, inv: Invocation, p: &mut P) {
         self.inputs += 1;
         self.metrics.advance(now, &self.platform.gauges());
-        self.fingerprint = (self.fingerprint ^ now.0).wrapping_mul(FNV_PRIME) ^ inv.function as u64;
+        self.fingerprint =
+            (self.fingerprint ^ now.0).wrapping_mul(FNV_PRIME) ^ inv.function.0 as u64;
         self.metrics.arrival(inv.function);
         self.platform.arrival(now, inv, &mut self.out);
         self.perform(now, p);
@@ -129,9 +130,12 @@ impl Core {
         match (self.injector.as_mut(), ev) {
             (
                 Some(inj),
-                Event::HostFail(h) | Event::HostRepair(h) | Event::Preempt(h) | Event::Reclaim(h),
+                Event::HostFail { host }
+                | Event::HostRepair { host }
+                | Event::Preempt { host }
+                | Event::Reclaim { host },
             ) => {
-                let prior = self.platform.host_state(h);
+                let prior = self.platform.host_state(host);
                 self.platform.handle(now, ev, &mut self.out);
                 inj.after(now, ev, prior, &mut |at, ev| p.arm(at, ev));
             }
@@ -180,18 +184,18 @@ impl Core {
                     function,
                     exec,
                 } => p.execute(now, instance, job, function, exec),
-                Action::ArmKeepAlive { instance, at } => p.arm(at, Event::KeepAlive(instance)),
-                Action::ArmQueueTimeout { ticket, at } => p.arm(at, Event::QueueTimeout(ticket)),
+                Action::ArmKeepAlive { instance, at } => p.arm(at, Event::KeepAlive { instance }),
+                Action::ArmQueueTimeout { ticket, at } => p.arm(at, Event::QueueTimeout { ticket }),
                 Action::ArmPrewarm {
                     app,
                     generation,
                     at,
-                } => p.arm(at, Event::Prewarm(app, generation)),
-                Action::ArmLifetime { instance, at } => p.arm(at, Event::Lifetime(instance)),
+                } => p.arm(at, Event::Prewarm { app, generation }),
+                Action::ArmLifetime { instance, at } => p.arm(at, Event::Lifetime { instance }),
                 Action::Retry { token, cap, .. } => {
                     // Full jitter: uniform in [0, cap].
                     let d = (self.retry_rng.uniform() * cap.as_nanos() as f64) as u64;
-                    p.arm(now + SimDuration::from_nanos(d), Event::Retry(token));
+                    p.arm(now + SimDuration::from_nanos(d), Event::Retry { token });
                     self.metrics.observe(a);
                 }
                 Action::Evicted { instance, .. } | Action::Killed { instance, .. } => {

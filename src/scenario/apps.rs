@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Scenario;
 use crate::dist::{Dist, MemDist};
-use crate::model::{AppInfo, FnInfo, FunctionTable};
+use crate::model::{AppId, AppInfo, FnInfo, FunctionTable};
 use crate::platform::RetryPolicy;
 use crate::time::{MemoryMb, SimDuration};
 use crate::workload::ArrivalsCfg;
@@ -210,7 +210,7 @@ impl Scenario {
             };
             functions.push(FnInfo {
                 name: f.name.clone(),
-                app,
+                app: AppId(app),
                 max_concurrency: f.max_concurrency,
             });
         }

@@ -4,7 +4,7 @@ use crate::calibration::CalibrationProfile;
 use crate::dist::{Dist, Sampler};
 use crate::engine::{RngStream, Streams};
 use crate::error::{Error, Result};
-use crate::model::FunctionTable;
+use crate::model::{AppId, FunctionTable};
 use crate::platform::StartKind;
 use crate::run::CostSpec;
 use crate::time::SimDuration;
@@ -150,8 +150,8 @@ impl StartCosts {
 
     /// Draws the duration of a start of `app` by `kind`.
     #[inline]
-    pub fn draw(&mut self, app: u32, kind: StartKind, take: bool) -> SimDuration {
-        let a = app as usize;
+    pub fn draw(&mut self, app: AppId, kind: StartKind, take: bool) -> SimDuration {
+        let a = app.index();
         if let Some(m) = &self.measured {
             return match kind {
                 StartKind::Full if take => m.cold[a] + m.fork[a],

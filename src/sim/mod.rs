@@ -24,8 +24,8 @@ use crate::dist::MemDist;
 use crate::engine::{Engine, Next, RngStream, Streams};
 use crate::error::{Error, Result};
 use crate::faults::Injector;
-use crate::model::FunctionTable;
-use crate::platform::{Event, InstanceId};
+use crate::model::{FnId, FunctionTable};
+use crate::platform::{Event, InstanceId, JobId};
 use crate::run::{Core, Performer, Progress, RunResult, RunSpec, SnapshotSummary, Start};
 use crate::scenario::Scenario;
 use crate::time::{SimDuration, SimTime};
@@ -56,7 +56,7 @@ impl Simulator {
                 oom[i] = Some((
                     m.clone(),
                     streams.named("oom", &f.name),
-                    table.apps[f.app as usize].memory_mb,
+                    table.app(f.app).memory_mb,
                 ));
             }
         }
@@ -71,11 +71,11 @@ impl Simulator {
     /// When an execution of `function` lasting `exec` runs out of memory
     /// (uniformly within it), or None if its peak fits its instance.
     #[inline]
-    fn oom_at(&mut self, function: u32, exec: SimDuration) -> Option<SimDuration> {
+    fn oom_at(&mut self, function: FnId, exec: SimDuration) -> Option<SimDuration> {
         if !self.any_oom {
             return None;
         }
-        let (dist, rng, mb) = self.oom[function as usize].as_mut()?;
+        let (dist, rng, mb) = self.oom[function.index()].as_mut()?;
         if dist.sample(rng) <= *mb {
             return None;
         }
@@ -88,7 +88,12 @@ impl Performer for Simulator {
     #[inline]
     fn start(&mut self, now: SimTime, s: Start) {
         let d = self.costs.draw(s.app, s.kind, s.take_snapshot);
-        self.engine.schedule(now + d, Event::Ready(s.instance));
+        self.engine.schedule(
+            now + d,
+            Event::Ready {
+                instance: s.instance,
+            },
+        );
     }
 
     #[inline]
@@ -96,16 +101,16 @@ impl Performer for Simulator {
         &mut self,
         now: SimTime,
         instance: InstanceId,
-        job: u32,
-        function: u32,
+        job: JobId,
+        function: FnId,
         exec: SimDuration,
     ) {
         match self.oom_at(function, exec) {
             None => {
                 let end = now + exec + self.costs.exec_overhead;
-                self.engine.schedule(end, Event::Done(instance, job));
+                self.engine.schedule(end, Event::Done { instance, job });
             }
-            Some(at) => self.engine.schedule(now + at, Event::Oom(instance, job)),
+            Some(at) => self.engine.schedule(now + at, Event::Oom { instance, job }),
         }
     }
 

@@ -49,7 +49,7 @@ use super::{Context, TraceReader, WorkloadStats};
 use crate::dist::{Dist, Sampler};
 use crate::engine::{RngStream, Streams};
 use crate::error::{Error, Result};
-use crate::model::{AppInfo, FnInfo, FunctionTable, Invocation};
+use crate::model::{AppId, AppInfo, FnId, FnInfo, FunctionTable, Invocation};
 use crate::time::{SimDuration, SimTime};
 
 const MINUTES_PER_DAY: usize = 1440;
@@ -712,7 +712,7 @@ pub fn open(
         let f = table.functions.len() as u32;
         table.functions.push(FnInfo {
             name: name.clone(),
-            app,
+            app: AppId(app),
             max_concurrency: None,
         });
         index.insert((c.owner.clone(), c.app.clone(), c.func.clone()), f);
@@ -883,7 +883,7 @@ impl Iterator for Reader {
         self.next_id += 1;
         Some(Invocation {
             id,
-            function: f,
+            function: FnId(f),
             arrival: SimTime(t),
             exec,
             attempt: 0,

@@ -77,7 +77,7 @@ use super::{Context, TraceReader, WorkloadStats};
 use crate::dist::{Dist, MemDist};
 use crate::engine::Streams;
 use crate::error::{Error, Result};
-use crate::model::{AppInfo, FnInfo, FunctionTable, Invocation};
+use crate::model::{AppId, AppInfo, FnId, FnInfo, FunctionTable, Invocation};
 use crate::time::{MemoryMb, SimDuration, SimTime};
 
 const HEADER: &str = "app,func,end_timestamp,duration";
@@ -326,7 +326,7 @@ pub fn open(
         index.insert(f.key.clone(), table.functions.len() as u32);
         table.functions.push(FnInfo {
             name,
-            app,
+            app: AppId(app),
             max_concurrency: None,
         });
     }
@@ -369,7 +369,7 @@ impl State {
             .index
             .get(&self.line[..row.key_len])
             .copied()
-            .unwrap_or(u32::MAX);
+            .map_or(FnId(u32::MAX), FnId);
         let arrival = SimTime((row.arrival_ns + self.shift_ns) as u64);
         match self.stream.push(arrival, f, row.exec) {
             Ok(()) => Ok(()),

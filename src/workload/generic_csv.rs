@@ -85,7 +85,7 @@ use super::{Context, TraceReader, WorkloadStats};
 use crate::dist::{Dist, MemDist, Sampler};
 use crate::engine::{RngStream, Streams};
 use crate::error::{Error, Result};
-use crate::model::{AppInfo, FnInfo, FunctionTable, Invocation};
+use crate::model::{AppId, AppInfo, FnId, FnInfo, FunctionTable, Invocation};
 use crate::time::{SimDuration, SimTime};
 
 /// Header names of the columns that hold each role.
@@ -626,7 +626,7 @@ pub fn open(
         }
         table.functions.push(FnInfo {
             name,
-            app,
+            app: AppId(app),
             max_concurrency: None,
         });
     }
@@ -674,7 +674,7 @@ impl State {
         // A function whose every row is at or past the horizon is not in
         // the run; its rows go through the window all the same (they are
         // never released inside the run).
-        let f = lookup(&self.index, row.app, row.func).unwrap_or(u32::MAX);
+        let f = lookup(&self.index, row.app, row.func).map_or(FnId(u32::MAX), FnId);
         let t = SimTime(row.ts);
         match self.stream.push(t, f, row.exec) {
             Ok(()) => Ok(()),
@@ -711,7 +711,7 @@ impl State {
         loop {
             match self.stream.release() {
                 Release::Ready(t, function, exec) => {
-                    let exec = match self.execs.get_mut(function as usize) {
+                    let exec = match self.execs.get_mut(function.index()) {
                         Some((sampler, rng)) => sampler.sample(rng),
                         None => exec,
                     };

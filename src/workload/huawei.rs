@@ -90,7 +90,7 @@ use super::{Context, TraceReader, WorkloadStats};
 use crate::dist::{Dist, Sampler};
 use crate::engine::{RngStream, Streams};
 use crate::error::{Error, Result};
-use crate::model::{AppInfo, FnInfo, FunctionTable, Invocation};
+use crate::model::{AppId, AppInfo, FnId, FnInfo, FunctionTable, Invocation};
 use crate::time::SimTime;
 
 const SECONDS_PER_DAY: u64 = 86_400;
@@ -606,7 +606,7 @@ pub fn open(
         fn_of[k] = f;
         table.functions.push(FnInfo {
             name: c.id.clone(),
-            app: f,
+            app: AppId(f),
             max_concurrency: None,
         });
         table.apps.push(AppInfo {
@@ -797,7 +797,7 @@ impl Iterator for Reader {
         st.next_id += 1;
         Some(Invocation {
             id,
-            function: f,
+            function: FnId(f),
             arrival: SimTime(t),
             exec,
             attempt: 0,

@@ -44,7 +44,7 @@ use super::synthetic::FnSource;
 use crate::dist::{Dist, MemDist, Sampler};
 use crate::engine::Streams;
 use crate::error::{Error, Result};
-use crate::model::{AppInfo, FnInfo, FunctionTable};
+use crate::model::{AppId, AppInfo, FnInfo, FunctionTable};
 use crate::time::{Rate, SimDuration, SimTime};
 
 /// `[workload] kind = "population"`.
@@ -207,7 +207,7 @@ pub fn build(
         sources.push(FnSource::from_parts(&key, process, exec, streams));
         table.functions.push(FnInfo {
             name: name.clone(),
-            app: idx as u32,
+            app: AppId(idx as u32),
             max_concurrency: None,
         });
         table.apps.push(AppInfo {

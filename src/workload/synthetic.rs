@@ -19,7 +19,7 @@ use crate::time::SimTime;
 
 use super::process::Process;
 use super::{Context, TraceFile, WorkloadStats};
-use crate::model::Invocation;
+use crate::model::{FnId, Invocation};
 
 /// One function's arrivals and execution times.
 pub struct FnSource {
@@ -128,7 +128,7 @@ impl Iterator for Merge {
         self.next_id += 1;
         Some(Invocation {
             id,
-            function: f,
+            function: FnId(f),
             arrival: t,
             exec,
             attempt: 0,
@@ -140,6 +140,7 @@ impl Iterator for Merge {
 mod tests {
     use super::*;
     use crate::engine::Streams;
+    use crate::model::AppId;
     use crate::model::{AppInfo, FnInfo, FunctionTable};
     use crate::time::{Rate, SimDuration};
     use crate::workload::{RunBounds, SyntheticFn, WorkloadCfg, WorkloadSpec, open};
@@ -170,7 +171,7 @@ mod tests {
                 host_memory_mb: 1024,
             },
             table: FunctionTable {
-                functions: vec![f("a", 0), f("b", 1)],
+                functions: vec![f("a", AppId(0)), f("b", AppId(1))],
                 apps: vec![app("a"), app("b")],
             },
             functions: ["2/s", "30/min"]
@@ -191,7 +192,7 @@ mod tests {
             assert!(inv.arrival < SimTime(10_000_000_000_000));
             assert_eq!(inv.id, i as u64);
             last = inv.arrival;
-            counts[inv.function as usize] += 1;
+            counts[inv.function.index()] += 1;
         }
         // 20000 and 5000 expected; 5 standard deviations.
         assert!(

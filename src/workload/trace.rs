@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use super::{Context, TraceFile};
 use crate::engine::RngStream;
 use crate::error::{Error, Result};
+use crate::model::{FnId, Invocation};
 use crate::time::{SimDuration, SimTime};
 
 /// A trace path from the scenario, resolved against the scenario's folder.
@@ -236,7 +237,7 @@ impl Spread {
 }
 
 /// One pending invocation of a [`WindowSorter`].
-type Pending = Reverse<(SimTime, u64, u32, SimDuration)>;
+type Pending = Reverse<(SimTime, u64, FnId, SimDuration)>;
 
 /// Sorts a stream whose disorder is bounded: an item is released once the
 /// input has moved `window` past it. Memory is bounded by the items inside
@@ -265,7 +266,7 @@ impl WindowSorter {
     pub fn push(
         &mut self,
         arrival: SimTime,
-        function: u32,
+        function: FnId,
         exec: SimDuration,
     ) -> Result<(), SimTime> {
         if arrival < self.released {
@@ -279,7 +280,7 @@ impl WindowSorter {
     /// Releases the earliest item if the input has moved past it by more than
     /// the window (`input_time` is the latest time seen in the input), or
     /// any item when `input_time` is None (the input has ended).
-    pub fn pop(&mut self, input_time: Option<SimTime>) -> Option<(SimTime, u32, SimDuration)> {
+    pub fn pop(&mut self, input_time: Option<SimTime>) -> Option<(SimTime, FnId, SimDuration)> {
         let Reverse((t, _, f, e)) = *self.heap.peek()?;
         if let Some(now) = input_time
             && now.0 < t.0.saturating_add(self.window.0)
@@ -304,7 +305,7 @@ impl WindowSorter {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Release {
     /// An invocation: arrival, function, execution time.
-    Ready(SimTime, u32, SimDuration),
+    Ready(SimTime, FnId, SimDuration),
     /// Nothing can be released yet: read another row.
     NeedRow,
     /// The stream is over (input ended, or the horizon was reached).
@@ -351,7 +352,7 @@ impl SortedStream {
     pub fn push(
         &mut self,
         arrival: SimTime,
-        function: u32,
+        function: FnId,
         exec: SimDuration,
     ) -> Result<(), SimTime> {
         self.sorter.push(arrival, function, exec)?;
@@ -396,12 +397,12 @@ impl SortedStream {
     pub fn invocation(
         &mut self,
         arrival: SimTime,
-        function: u32,
+        function: FnId,
         exec: SimDuration,
-    ) -> crate::model::Invocation {
+    ) -> Invocation {
         let id = self.next_id;
         self.next_id += 1;
-        crate::model::Invocation {
+        Invocation {
             id,
             function,
             arrival,
@@ -468,7 +469,7 @@ mod tests {
         let input = [5u64, 3, 12, 8, 20, 15, 30, 26];
         let mut out = Vec::new();
         for &t in &input {
-            w.push(SimTime(t), 0, SimDuration(0)).unwrap();
+            w.push(SimTime(t), FnId(0), SimDuration(0)).unwrap();
             while let Some((t, _, _)) = w.pop(Some(SimTime(t))) {
                 out.push(t.0);
             }
@@ -479,8 +480,11 @@ mod tests {
         assert_eq!(out, [3, 5, 8, 12, 15, 20, 26, 30]);
         // Too late for the window.
         let mut w = WindowSorter::new(SimDuration(2));
-        w.push(SimTime(10), 0, SimDuration(0)).unwrap();
+        w.push(SimTime(10), FnId(0), SimDuration(0)).unwrap();
         assert!(w.pop(Some(SimTime(20))).is_some());
-        assert_eq!(w.push(SimTime(5), 0, SimDuration(0)), Err(SimTime(10)));
+        assert_eq!(
+            w.push(SimTime(5), FnId(0), SimDuration(0)),
+            Err(SimTime(10))
+        );
     }
 }

@@ -51,6 +51,7 @@
 //! None has parameters: costs and sizes come from the apps.
 
 use super::Ctx;
+use crate::model::AppId;
 use crate::model::AppInfo;
 use crate::platform::decisions::Eviction;
 use crate::policy::Build;
@@ -152,22 +153,22 @@ impl GreedyDual {
         self.clock
     }
 
-    pub fn frequency(&self, app: u32) -> u64 {
-        self.frequency.get(app as usize).copied().unwrap_or(0)
+    pub fn frequency(&self, app: AppId) -> u64 {
+        self.frequency.get(app.index()).copied().unwrap_or(0)
     }
 }
 
 impl Eviction for GreedyDual {
     #[inline]
-    fn on_use(&mut self, app: u32, _now: SimTime) {
-        if let Some(f) = self.frequency.get_mut(app as usize) {
+    fn on_use(&mut self, app: AppId, _now: SimTime) {
+        if let Some(f) = self.frequency.get_mut(app.index()) {
             *f += 1;
         }
     }
 
     #[inline]
-    fn priority(&mut self, app: u32, _now: SimTime) -> f64 {
-        let i = app as usize;
+    fn priority(&mut self, app: AppId, _now: SimTime) -> f64 {
+        let i = app.index();
         let f = self.frequency.get(i).copied().unwrap_or(0) as f64;
         let w = self.weight.get(i).copied().unwrap_or(0.0);
         self.clock + f * w
@@ -198,7 +199,7 @@ mod tests {
         app
     }
 
-    fn use_n(p: &mut GreedyDual, app: u32, n: u64) {
+    fn use_n(p: &mut GreedyDual, app: AppId, n: u64) {
         for _ in 0..n {
             p.on_use(app, SimTime(0));
         }
@@ -216,9 +217,11 @@ mod tests {
     fn setup(v: Variant) -> (GreedyDual, Vec<(u32, f64)>) {
         let mut p = GreedyDual::from_parts(v, &COST, &SIZE);
         for app in 0..4 {
-            use_n(&mut p, app, USES[app as usize]);
+            use_n(&mut p, AppId(app), USES[app as usize]);
         }
-        let idle = (0..4).map(|a| (a, p.priority(a, SimTime(0)))).collect();
+        let idle = (0..4)
+            .map(|a| (a, p.priority(AppId(a), SimTime(0))))
+            .collect();
         (p, idle)
     }
 
@@ -239,8 +242,8 @@ mod tests {
         // App 2 comes back once (third use) and goes idle: priority =
         // clock + 3 x 0.1/128 = 0.01953125 + 0.00234375 = 0.021875: above
         // its old priority, but still below apps 0 and 3, so evicted next.
-        p.on_use(2, SimTime(1));
-        let pr = p.priority(2, SimTime(1));
+        p.on_use(AppId(2), SimTime(1));
+        let pr = p.priority(AppId(2), SimTime(1));
         assert!((pr - 0.021875).abs() < 1e-15);
         idle.push((2, pr));
         assert_eq!(evict_one(&mut p, &mut idle), 2);
@@ -255,11 +258,11 @@ mod tests {
         // After the clock passes 0.0625, a cheap app used once now ranks
         // above it.
         let mut p = GreedyDual::from_parts(Variant::GreedyDual, &COST, &SIZE);
-        use_n(&mut p, 0, 8);
-        let stale = p.priority(0, SimTime(0));
+        use_n(&mut p, AppId(0), 8);
+        let stale = p.priority(AppId(0), SimTime(0));
         p.on_evict(0.07);
-        p.on_use(2, SimTime(5));
-        let fresh = p.priority(2, SimTime(5));
+        p.on_use(AppId(2), SimTime(5));
+        let fresh = p.priority(AppId(2), SimTime(5));
         assert!(fresh > stale);
         assert!((fresh - (0.07 + 0.1 / 128.0)).abs() < 1e-15);
     }
@@ -294,9 +297,12 @@ mod tests {
     #[test]
     fn free_apps_tie_and_fall_back_to_idle_order() {
         let mut p = GreedyDual::from_parts(Variant::GreedyDual, &[0.0, 0.0], &[128, 128]);
-        use_n(&mut p, 0, 5);
-        use_n(&mut p, 1, 1);
-        assert_eq!(p.priority(0, SimTime(0)), p.priority(1, SimTime(0)));
+        use_n(&mut p, AppId(0), 5);
+        use_n(&mut p, AppId(1), 1);
+        assert_eq!(
+            p.priority(AppId(0), SimTime(0)),
+            p.priority(AppId(1), SimTime(0))
+        );
         let mut idle = vec![(1, 0.0), (0, 0.0)];
         assert_eq!(evict_one(&mut p, &mut idle), 1);
     }
@@ -328,11 +334,11 @@ mod tests {
             },
         ];
         let mut p = GreedyDual::new(Variant::GreedyDual, &apps);
-        p.on_use(0, SimTime(0));
-        p.on_use(1, SimTime(0));
-        assert!((p.priority(0, SimTime(0)) - 4.0 / 512.0).abs() < 1e-15);
+        p.on_use(AppId(0), SimTime(0));
+        p.on_use(AppId(1), SimTime(0));
+        assert!((p.priority(AppId(0), SimTime(0)) - 4.0 / 512.0).abs() < 1e-15);
         let huawei = Dist::huawei_cold_start().mean_secs();
-        assert!((p.priority(1, SimTime(0)) - huawei / 128.0).abs() < 1e-15);
-        assert_eq!(p.frequency(1), 1);
+        assert!((p.priority(AppId(1), SimTime(0)) - huawei / 128.0).abs() < 1e-15);
+        assert_eq!(p.frequency(AppId(1)), 1);
     }
 }

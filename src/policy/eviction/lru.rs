@@ -7,6 +7,7 @@
 //! breaks ties by the order in which instances went idle.
 
 use super::Ctx;
+use crate::model::AppId;
 use crate::platform::decisions::Eviction;
 use crate::policy::Build;
 use crate::time::SimTime;
@@ -31,7 +32,7 @@ impl Eviction for Lru {
     }
 
     #[inline]
-    fn priority(&mut self, _app: u32, _now: SimTime) -> f64 {
+    fn priority(&mut self, _app: AppId, _now: SimTime) -> f64 {
         0.0
     }
 }
@@ -43,6 +44,9 @@ mod tests {
     #[test]
     fn every_instance_has_the_same_priority() {
         let mut l = Lru;
-        assert_eq!(l.priority(0, SimTime(5)), l.priority(7, SimTime(9)));
+        assert_eq!(
+            l.priority(AppId(0), SimTime(5)),
+            l.priority(AppId(7), SimTime(9))
+        );
     }
 }

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Ctx;
 use crate::cfg::{Check, Validate};
+use crate::model::AppId;
 use crate::platform::decisions::{IdleInstance, KeepAlive, KeepDecision};
 use crate::policy::Build;
 use crate::time::{SimDuration, SimTime};
@@ -80,7 +81,7 @@ pub struct FixedTtl {
 
 impl KeepAlive for FixedTtl {
     #[inline]
-    fn on_idle(&mut self, _app: u32, now: SimTime, inst: IdleInstance) -> KeepDecision {
+    fn on_idle(&mut self, _app: AppId, now: SimTime, inst: IdleInstance) -> KeepDecision {
         let from = match self.reset {
             TtlReset::EveryCompletion => now,
             TtlReset::FirstIdle => inst.first_idle,
@@ -112,14 +113,17 @@ mod tests {
             reset: TtlReset::EveryCompletion,
         };
         assert_eq!(
-            k.on_idle(0, SimTime(500), inst(5)),
+            k.on_idle(AppId(0), SimTime(500), inst(5)),
             KeepDecision::Keep(SimDuration(600))
         );
         let mut z = FixedTtl {
             ttl: SimDuration::ZERO,
             reset: TtlReset::EveryCompletion,
         };
-        assert_eq!(z.on_idle(0, SimTime(5), inst(5)), KeepDecision::Evict);
+        assert_eq!(
+            z.on_idle(AppId(0), SimTime(5), inst(5)),
+            KeepDecision::Evict
+        );
     }
 
     #[test]
@@ -130,14 +134,20 @@ mod tests {
         };
         // First idle at 100: expires at 700 whenever it is asked.
         assert_eq!(
-            k.on_idle(0, SimTime(100), inst(100)),
+            k.on_idle(AppId(0), SimTime(100), inst(100)),
             KeepDecision::Keep(SimDuration(600))
         );
         assert_eq!(
-            k.on_idle(0, SimTime(650), inst(100)),
+            k.on_idle(AppId(0), SimTime(650), inst(100)),
             KeepDecision::Keep(SimDuration(50))
         );
-        assert_eq!(k.on_idle(0, SimTime(700), inst(100)), KeepDecision::Evict);
-        assert_eq!(k.on_idle(0, SimTime(900), inst(100)), KeepDecision::Evict);
+        assert_eq!(
+            k.on_idle(AppId(0), SimTime(700), inst(100)),
+            KeepDecision::Evict
+        );
+        assert_eq!(
+            k.on_idle(AppId(0), SimTime(900), inst(100)),
+            KeepDecision::Evict
+        );
     }
 }

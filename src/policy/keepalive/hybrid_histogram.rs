@@ -112,6 +112,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Ctx;
 use crate::cfg::{Check, Validate};
+use crate::model::AppId;
 use crate::platform::decisions::{IdleInstance, KeepAlive, KeepDecision};
 use crate::policy::Build;
 use crate::time::{SimDuration, SimTime};
@@ -387,8 +388,8 @@ impl HybridHistogram {
         }
     }
 
-    fn app(&mut self, app: u32) -> &mut AppState {
-        let i = app as usize;
+    fn app(&mut self, app: AppId) -> &mut AppState {
+        let i = app.index();
         if i >= self.apps.len() {
             self.apps.resize_with(i + 1, AppState::default);
         }
@@ -397,7 +398,7 @@ impl HybridHistogram {
 
     /// Records one idle time of `app` (what [`KeepAlive::on_arrival`] does
     /// after an idle moment).
-    pub fn record(&mut self, app: u32, it: SimDuration) {
+    pub fn record(&mut self, app: AppId, it: SimDuration) {
         let bins = self.bins;
         let bin_ns = self.cfg.bin.as_nanos();
         let w = self.cfg.forecast_weight;
@@ -426,8 +427,8 @@ impl HybridHistogram {
 
     /// The coefficient of variation of `app`'s bin counts (None with no
     /// in-range IT).
-    pub fn cv(&self, app: u32) -> Option<f64> {
-        let a = self.apps.get(app as usize)?;
+    pub fn cv(&self, app: AppId) -> Option<f64> {
+        let a = self.apps.get(app.index())?;
         if a.in_range == 0 {
             return None;
         }
@@ -439,7 +440,7 @@ impl HybridHistogram {
     }
 
     /// The windows for `app` from the ITs seen so far.
-    pub fn windows(&mut self, app: u32) -> Windows {
+    pub fn windows(&mut self, app: AppId) -> Windows {
         if let Some(w) = self.app(app).cached {
             return w;
         }
@@ -448,7 +449,7 @@ impl HybridHistogram {
         w
     }
 
-    fn compute(&mut self, app: u32) -> Windows {
+    fn compute(&mut self, app: AppId) -> Windows {
         let cv = self.cv(app);
         let cfg = &self.cfg;
         let fallback = Windows {
@@ -456,7 +457,7 @@ impl HybridHistogram {
             prewarm: SimDuration::ZERO,
             keep_alive: cfg.fallback(),
         };
-        let Some(a) = self.apps.get(app as usize) else {
+        let Some(a) = self.apps.get(app.index()) else {
             return fallback;
         };
         let total = a.in_range + a.oob;
@@ -518,13 +519,13 @@ impl KeepAlive for HybridHistogram {
         true
     }
 
-    fn on_arrival(&mut self, app: u32, now: SimTime) {
+    fn on_arrival(&mut self, app: AppId, now: SimTime) {
         if let Some(since) = self.app(app).idle_since.take() {
             self.record(app, now.since(since));
         }
     }
 
-    fn on_idle(&mut self, app: u32, now: SimTime, _inst: IdleInstance) -> KeepDecision {
+    fn on_idle(&mut self, app: AppId, now: SimTime, _inst: IdleInstance) -> KeepDecision {
         self.app(app).idle_since = Some(now);
         self.windows(app).decision()
     }
@@ -548,7 +549,7 @@ mod tests {
     }
 
     /// Feeds ITs through the trait: idle at t, arrival at t + it.
-    fn feed(p: &mut HybridHistogram, app: u32, its: &[SimDuration]) -> SimTime {
+    fn feed(p: &mut HybridHistogram, app: AppId, its: &[SimDuration]) -> SimTime {
         let mut t = SimTime(0);
         for &it in its {
             p.on_idle(app, t, inst());
@@ -572,15 +573,15 @@ mod tests {
     #[test]
     fn ten_minute_its_prewarm_at_nine_and_keep_until_twelve_point_one() {
         let mut p = HybridHistogram::new(Config::default());
-        let t = feed(&mut p, 0, &[SimDuration(10 * MIN); 10]);
+        let t = feed(&mut p, AppId(0), &[SimDuration(10 * MIN); 10]);
         // Head and tail in bin 10 ([10, 11) min): pre-warm 10 min - 10% =
         // 9 min; keep-alive 11 min + 10% = 12.1 min; so the pre-warmed
         // instance lives 3.1 min.
-        let w = p.windows(0);
+        let w = p.windows(AppId(0));
         assert_eq!(w.mode, Mode::Histogram);
         assert_eq!(w.prewarm, SimDuration(9 * MIN));
         assert_eq!(w.keep_alive, SimDuration(12 * MIN + 6 * MIN / 60));
-        let d = p.on_idle(0, t, inst());
+        let d = p.on_idle(AppId(0), t, inst());
         assert_eq!(
             d,
             KeepDecision::Prewarm {
@@ -594,8 +595,8 @@ mod tests {
     fn periodic_timer_of_the_module_doc() {
         let mut p = HybridHistogram::new(Config::default());
         let it = SimDuration(20 * MIN - 10_000_000);
-        feed(&mut p, 3, &[it; 12]);
-        let w = p.windows(3);
+        feed(&mut p, AppId(3), &[it; 12]);
+        let w = p.windows(AppId(3));
         assert_eq!(w.prewarm, mins(17.1));
         assert_eq!(w.keep_alive, mins(22.0));
         assert_eq!(
@@ -616,10 +617,10 @@ mod tests {
         let mut p = HybridHistogram::new(Config::default());
         let mut its = vec![mins(10.5); 19];
         its.push(SimDuration(30 * MIN));
-        feed(&mut p, 0, &its);
-        let cv = p.cv(0).unwrap();
+        feed(&mut p, AppId(0), &its);
+        let cv = p.cv(AppId(0)).unwrap();
         assert!((cv - (240.0f64 * 362.0 - 400.0).sqrt() / 20.0).abs() < 1e-12);
-        let w = p.windows(0);
+        let w = p.windows(AppId(0));
         assert_eq!(w.mode, Mode::Histogram);
         assert_eq!(w.prewarm, mins(9.0));
         assert_eq!(w.keep_alive, mins(34.1));
@@ -639,9 +640,9 @@ mod tests {
         let mut p = HybridHistogram::new(Config::default());
         let mut its = vec![SimDuration::from_secs(20); 8];
         its.extend([SimDuration::from_secs(90); 4]);
-        let t = feed(&mut p, 0, &its);
+        let t = feed(&mut p, AppId(0), &its);
         assert_eq!(
-            p.on_idle(0, t, inst()),
+            p.on_idle(AppId(0), t, inst()),
             KeepDecision::Keep(SimDuration::from_secs(132))
         );
     }
@@ -649,20 +650,20 @@ mod tests {
     #[test]
     fn too_few_its_fall_back_to_the_range() {
         let mut p = HybridHistogram::new(Config::default());
-        let t = feed(&mut p, 0, &[SimDuration(10 * MIN); 9]);
-        assert_eq!(p.windows(0).mode, Mode::Fallback);
+        let t = feed(&mut p, AppId(0), &[SimDuration(10 * MIN); 9]);
+        assert_eq!(p.windows(AppId(0)).mode, Mode::Fallback);
         assert_eq!(
-            p.on_idle(0, t, inst()),
+            p.on_idle(AppId(0), t, inst()),
             KeepDecision::Keep(SimDuration::from_secs(4 * 3600))
         );
         // An app never seen is kept for the range too.
         assert_eq!(
-            p.on_idle(7, t, inst()),
+            p.on_idle(AppId(7), t, inst()),
             KeepDecision::Keep(SimDuration::from_secs(4 * 3600))
         );
         // The tenth IT makes the histogram usable.
-        p.on_arrival(0, t + SimDuration(10 * MIN));
-        assert_eq!(p.windows(0).mode, Mode::Histogram);
+        p.on_arrival(AppId(0), t + SimDuration(10 * MIN));
+        assert_eq!(p.windows(AppId(0)).mode, Mode::Histogram);
     }
 
     #[test]
@@ -674,18 +675,18 @@ mod tests {
         };
         let mut p = HybridHistogram::new(cfg);
         let its: Vec<_> = (0..60).map(|i| SimDuration(i * MIN + MIN / 2)).collect();
-        let t = feed(&mut p, 0, &its);
-        assert!((p.cv(0).unwrap() - 3f64.sqrt()).abs() < 1e-12);
+        let t = feed(&mut p, AppId(0), &its);
+        assert!((p.cv(AppId(0)).unwrap() - 3f64.sqrt()).abs() < 1e-12);
         assert_eq!(
-            p.on_idle(0, t, inst()),
+            p.on_idle(AppId(0), t, inst()),
             KeepDecision::Keep(SimDuration(15 * MIN))
         );
         // In 48 bins the CV is exactly 2: a pattern.
         let mut q = HybridHistogram::new(Config::default());
         let its: Vec<_> = (0..48).map(|i| SimDuration(i * MIN)).collect();
-        feed(&mut q, 0, &its);
-        assert_eq!(q.cv(0), Some(2.0));
-        assert_eq!(q.windows(0).mode, Mode::Histogram);
+        feed(&mut q, AppId(0), &its);
+        assert_eq!(q.cv(AppId(0)), Some(2.0));
+        assert_eq!(q.windows(AppId(0)).mode, Mode::Histogram);
     }
 
     #[test]
@@ -695,7 +696,7 @@ mod tests {
             ..Config::default()
         };
         let mut p = HybridHistogram::new(cfg);
-        assert_eq!(p.on_idle(0, SimTime(5), inst()), KeepDecision::Evict);
+        assert_eq!(p.on_idle(AppId(0), SimTime(5), inst()), KeepDecision::Evict);
     }
 
     #[test]
@@ -717,13 +718,13 @@ mod tests {
             SimDuration(10 * MIN),
             h(5.0),
         ];
-        let t = feed(&mut p, 2, &its);
-        let w = p.windows(2);
+        let t = feed(&mut p, AppId(2), &its);
+        let w = p.windows(AppId(2));
         assert_eq!(w.mode, Mode::Forecast);
         assert_eq!(w.prewarm, h(4.25));
         assert_eq!(w.keep_alive, h(5.75));
         assert_eq!(
-            p.on_idle(2, t, inst()),
+            p.on_idle(AppId(2), t, inst()),
             KeepDecision::Prewarm {
                 after: h(4.25),
                 keep: h(1.5)
@@ -733,8 +734,8 @@ mod tests {
         let mut q = HybridHistogram::new(Config::default());
         let mut its = vec![h(5.0); 5];
         its.extend([SimDuration(10 * MIN); 5]);
-        feed(&mut q, 0, &its);
-        assert_eq!(q.windows(0).mode, Mode::Histogram);
+        feed(&mut q, AppId(0), &its);
+        assert_eq!(q.windows(AppId(0)).mode, Mode::Histogram);
     }
 
     #[test]
@@ -745,9 +746,9 @@ mod tests {
             ..Config::default()
         });
         for (it, want) in [(8.0, 8.0), (4.0, 6.0), (10.0, 8.0)] {
-            p.record(0, h(it));
-            assert_eq!(p.windows(0).mode, Mode::Forecast);
-            assert_eq!(p.windows(0).prewarm, h(want * 0.85));
+            p.record(AppId(0), h(it));
+            assert_eq!(p.windows(AppId(0)).mode, Mode::Forecast);
+            assert_eq!(p.windows(AppId(0)).prewarm, h(want * 0.85));
         }
     }
 
@@ -758,14 +759,14 @@ mod tests {
             ..Config::default()
         });
         // Arrivals with no idle moment before them record nothing.
-        p.on_arrival(0, SimTime(5));
-        assert_eq!(p.windows(0).mode, Mode::Fallback);
+        p.on_arrival(AppId(0), SimTime(5));
+        assert_eq!(p.windows(AppId(0)).mode, Mode::Fallback);
         // Two ends, then two arrivals: one IT, from the later end.
-        p.on_idle(0, SimTime(0), inst());
-        p.on_idle(0, SimTime(3 * MIN), inst());
-        p.on_arrival(0, SimTime(13 * MIN + 1));
-        p.on_arrival(0, SimTime(40 * MIN));
-        let w = p.windows(0);
+        p.on_idle(AppId(0), SimTime(0), inst());
+        p.on_idle(AppId(0), SimTime(3 * MIN), inst());
+        p.on_arrival(AppId(0), SimTime(13 * MIN + 1));
+        p.on_arrival(AppId(0), SimTime(40 * MIN));
+        let w = p.windows(AppId(0));
         assert_eq!(w.mode, Mode::Histogram);
         assert_eq!(w.prewarm, SimDuration(9 * MIN));
     }

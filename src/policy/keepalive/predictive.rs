@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Ctx;
 use crate::cfg::{Check, Validate};
+use crate::model::AppId;
 use crate::platform::decisions::{IdleInstance, KeepAlive, KeepDecision};
 use crate::policy::Build;
 use crate::time::{SimDuration, SimTime};
@@ -126,8 +127,8 @@ impl Predictive {
         }
     }
 
-    fn app(&mut self, app: u32) -> &mut AppRate {
-        let i = app as usize;
+    fn app(&mut self, app: AppId) -> &mut AppRate {
+        let i = app.index();
         if i >= self.apps.len() {
             self.apps.resize(i + 1, AppRate::default());
         }
@@ -140,7 +141,7 @@ impl KeepAlive for Predictive {
         true
     }
 
-    fn on_arrival(&mut self, app: u32, now: SimTime) {
+    fn on_arrival(&mut self, app: AppId, now: SimTime) {
         let w = self.cfg.weight;
         let a = self.app(app);
         if let Some(last) = a.last_arrival {
@@ -155,7 +156,7 @@ impl KeepAlive for Predictive {
         a.last_arrival = Some(now);
     }
 
-    fn on_idle(&mut self, app: u32, now: SimTime, _inst: IdleInstance) -> KeepDecision {
+    fn on_idle(&mut self, app: AppId, now: SimTime, _inst: IdleInstance) -> KeepDecision {
         let (ttl, margin, min) = (self.cfg.ttl, self.cfg.margin, self.cfg.min_samples);
         let a = *self.app(app);
         let Some(last) = a.last_arrival.filter(|_| a.gaps >= min) else {
@@ -200,10 +201,10 @@ mod tests {
     #[test]
     fn falls_back_to_the_ttl_until_it_has_seen_enough_gaps() {
         let mut p = Predictive::new(Config::default());
-        p.on_arrival(0, SimTime(0));
-        p.on_arrival(0, SimTime(60 * S));
+        p.on_arrival(AppId(0), SimTime(0));
+        p.on_arrival(AppId(0), SimTime(60 * S));
         assert_eq!(
-            p.on_idle(0, SimTime(61 * S), inst()),
+            p.on_idle(AppId(0), SimTime(61 * S), inst()),
             KeepDecision::Keep(SimDuration::from_secs(600))
         );
     }
@@ -213,11 +214,11 @@ mod tests {
         let mut p = Predictive::new(Config::default());
         // Gaps of 60 s: EWMA 60 s; the last arrival at 180 s, idle at 181 s.
         for k in 0..4 {
-            p.on_arrival(0, SimTime(k * 60 * S));
+            p.on_arrival(AppId(0), SimTime(k * 60 * S));
         }
         // Expected at 240 s, 59 s from now: keep 59 × 1.2 = 70.8 s.
         assert_eq!(
-            p.on_idle(0, SimTime(181 * S), inst()),
+            p.on_idle(AppId(0), SimTime(181 * S), inst()),
             KeepDecision::Keep(SimDuration::from_millis(70_800))
         );
     }
@@ -227,10 +228,10 @@ mod tests {
         let mut p = Predictive::new(Config::default());
         // Gaps of 1 h.
         for k in 0..4 {
-            p.on_arrival(3, SimTime(k * 3600 * S));
+            p.on_arrival(AppId(3), SimTime(k * 3600 * S));
         }
         // Last arrival at 3 h; idle at 3 h + 10 s: expected in 3590 s.
-        let d = p.on_idle(3, SimTime((3 * 3600 + 10) * S), inst());
+        let d = p.on_idle(AppId(3), SimTime((3 * 3600 + 10) * S), inst());
         assert_eq!(
             d,
             KeepDecision::Prewarm {
@@ -249,12 +250,12 @@ mod tests {
         let mut t = 0;
         for _ in 0..4 {
             t += 100;
-            p.on_arrival(0, SimTime(t * S));
+            p.on_arrival(AppId(0), SimTime(t * S));
         }
         // Gaps become 10 s: the average halves its distance each time.
         for _ in 0..3 {
             t += 10;
-            p.on_arrival(0, SimTime(t * S));
+            p.on_arrival(AppId(0), SimTime(t * S));
         }
         // 100 -> 55 -> 32.5 -> 21.25 s.
         assert!((p.apps[0].gap_ns / S as f64 - 21.25).abs() < 1e-9);

@@ -6,6 +6,7 @@
 //! parameters.
 
 use super::Ctx;
+use crate::model::AppId;
 use crate::platform::decisions::{IdleInstance, KeepAlive, KeepDecision};
 use crate::policy::Build;
 use crate::time::SimTime;
@@ -26,7 +27,7 @@ pub struct ScaleToZero;
 
 impl KeepAlive for ScaleToZero {
     #[inline]
-    fn on_idle(&mut self, _app: u32, _now: SimTime, _inst: IdleInstance) -> KeepDecision {
+    fn on_idle(&mut self, _app: AppId, _now: SimTime, _inst: IdleInstance) -> KeepDecision {
         KeepDecision::Evict
     }
 }
@@ -42,7 +43,7 @@ mod tests {
             first_idle: SimTime(0),
         };
         assert_eq!(
-            ScaleToZero.on_idle(3, SimTime(0), inst),
+            ScaleToZero.on_idle(AppId(3), SimTime(0), inst),
             KeepDecision::Evict
         );
     }

@@ -9,6 +9,7 @@
 //! ([`Hosts::best_fit`]). No parameters.
 
 use super::Ctx;
+use crate::model::{AppId, HostId};
 use crate::platform::decisions::Placement;
 use crate::platform::hosts::Hosts;
 use crate::policy::Build;
@@ -18,7 +19,7 @@ pub struct BestFit;
 
 impl Placement for BestFit {
     #[inline]
-    fn place(&mut self, hosts: &Hosts, _app: u32, need_mb: u64) -> Option<u32> {
+    fn place(&mut self, hosts: &Hosts, _app: AppId, need_mb: u64) -> Option<HostId> {
         hosts.best_fit(need_mb)
     }
 }
@@ -42,17 +43,17 @@ mod tests {
     fn picks_tightest_fit_lowest_index_on_ties() {
         // Free: [1000, 300, 600, 300].
         let mut h = Hosts::new(4, 1000);
-        h.alloc(1, 700);
-        h.alloc(2, 400);
-        h.alloc(3, 700);
+        h.alloc(HostId(1), 700);
+        h.alloc(HostId(2), 400);
+        h.alloc(HostId(3), 700);
         let mut p = BestFit;
-        assert_eq!(p.place(&h, 0, 100), Some(1));
-        assert_eq!(p.place(&h, 0, 300), Some(1));
-        assert_eq!(p.place(&h, 0, 301), Some(2));
-        assert_eq!(p.place(&h, 0, 601), Some(0));
-        assert_eq!(p.place(&h, 0, 1001), None);
+        assert_eq!(p.place(&h, AppId(0), 100), Some(HostId(1)));
+        assert_eq!(p.place(&h, AppId(0), 300), Some(HostId(1)));
+        assert_eq!(p.place(&h, AppId(0), 301), Some(HostId(2)));
+        assert_eq!(p.place(&h, AppId(0), 601), Some(HostId(0)));
+        assert_eq!(p.place(&h, AppId(0), 1001), None);
         // Host 1 fills; host 3 is now the tightest 300 MB hole.
-        h.alloc(1, 300);
-        assert_eq!(p.place(&h, 0, 100), Some(3));
+        h.alloc(HostId(1), 300);
+        assert_eq!(p.place(&h, AppId(0), 100), Some(HostId(3)));
     }
 }

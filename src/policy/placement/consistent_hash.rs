@@ -56,6 +56,7 @@ use serde::{Deserialize, Serialize};
 use super::Ctx;
 use crate::cfg::{Check, Validate};
 use crate::engine::rng::mix64;
+use crate::model::{AppId, HostId};
 use crate::platform::decisions::Placement;
 use crate::platform::hosts::Hosts;
 use crate::policy::Build;
@@ -165,11 +166,11 @@ impl ConsistentHash {
     }
 
     /// The home host and step of `app`.
-    pub fn home_and_step(&self, app: u32) -> (u32, u32) {
-        let hash = mix64(app as u64);
+    pub fn home_and_step(&self, app: AppId) -> (HostId, u32) {
+        let hash = mix64(app.0 as u64);
         let home = (hash % self.n.max(1) as u64) as u32;
         let step = self.steps[(hash % self.steps.len() as u64) as usize];
-        (home, step)
+        (HostId(home), step)
     }
 
     /// Instances a host may hold after one more is placed among `total`.
@@ -181,12 +182,12 @@ impl ConsistentHash {
     }
 
     /// Steps 2 to 4 of the rule, from `home` by `step`.
-    fn probe(&self, hosts: &Hosts, home: u32, step: u32, need_mb: u64) -> Option<u32> {
+    fn probe(&self, hosts: &Hosts, home: HostId, step: u32, need_mb: u64) -> Option<HostId> {
         let n = self.n as u64;
         let cap = self.cap(hosts.total_instances());
-        let mut h = home as u64;
+        let mut h = home.0 as u64;
         for _ in 0..self.probes.min(self.n) {
-            let host = h as u32;
+            let host = HostId(h as u32);
             if hosts.free_mb(host) >= need_mb && (hosts.instances(host) as u64) < cap {
                 return Some(host);
             }
@@ -197,7 +198,7 @@ impl ConsistentHash {
 }
 
 impl Placement for ConsistentHash {
-    fn place(&mut self, hosts: &Hosts, app: u32, need_mb: u64) -> Option<u32> {
+    fn place(&mut self, hosts: &Hosts, app: AppId, need_mb: u64) -> Option<HostId> {
         if self.n == 0 {
             return None;
         }
@@ -247,14 +248,14 @@ mod tests {
         // 5 hosts of 1000 MB; home 1, step 2: sequence 1, 3, 0, 2, 4.
         let mut h = Hosts::new(5, 1000);
         let p = ConsistentHash::new(5, 0.25, 32);
-        assert_eq!(p.probe(&h, 1, 2, 100), Some(1));
+        assert_eq!(p.probe(&h, HostId(1), 2, 100), Some(HostId(1)));
         // Home full: next in the sequence is 3, then 0.
-        h.alloc(1, 950);
-        assert_eq!(p.probe(&h, 1, 2, 100), Some(3));
-        h.alloc(3, 950);
-        assert_eq!(p.probe(&h, 1, 2, 100), Some(0));
+        h.alloc(HostId(1), 950);
+        assert_eq!(p.probe(&h, HostId(1), 2, 100), Some(HostId(3)));
+        h.alloc(HostId(3), 950);
+        assert_eq!(p.probe(&h, HostId(1), 2, 100), Some(HostId(0)));
         // Nothing fits 1001 MB.
-        assert_eq!(p.probe(&h, 1, 2, 1001), None);
+        assert_eq!(p.probe(&h, HostId(1), 2, 1001), None);
     }
 
     #[test]
@@ -263,14 +264,14 @@ mod tests {
         // ⌈1.25 × 8 / 4⌉ = 3. Home 2 (at 6 >= 3) is skipped for host 3.
         let mut h = Hosts::new(4, 1000);
         for _ in 0..6 {
-            h.alloc(2, 10);
+            h.alloc(HostId(2), 10);
         }
-        h.alloc(0, 10);
+        h.alloc(HostId(0), 10);
         let p = ConsistentHash::new(4, 0.25, 32);
-        assert_eq!(p.probe(&h, 2, 1, 10), Some(3));
+        assert_eq!(p.probe(&h, HostId(2), 1, 10), Some(HostId(3)));
         // With a huge epsilon the bound is off: home wins.
         let loose = ConsistentHash::new(4, 1e9, 32);
-        assert_eq!(loose.probe(&h, 2, 1, 10), Some(2));
+        assert_eq!(loose.probe(&h, HostId(2), 1, 10), Some(HostId(2)));
     }
 
     #[test]
@@ -279,21 +280,24 @@ mod tests {
         // answers host 1 (host 0 is full too), not the next in sequence (5).
         let mut h = Hosts::new(7, 100);
         for x in [0, 3, 4] {
-            h.alloc(x, 100);
+            h.alloc(HostId(x), 100);
         }
         let p = ConsistentHash::new(7, 0.25, 2);
-        assert_eq!(p.probe(&h, 3, 1, 50), Some(1));
+        assert_eq!(p.probe(&h, HostId(3), 1, 50), Some(HostId(1)));
         // probes = 0 is first-fit.
         let ff = ConsistentHash::new(7, 0.25, 0);
-        assert_eq!(ff.probe(&h, 5, 1, 50), Some(1));
+        assert_eq!(ff.probe(&h, HostId(5), 1, 50), Some(HostId(1)));
         // The fallback ignores the cap: a single host with room is used
         // even when it is above it.
         let mut h = Hosts::new(2, 100);
-        h.alloc(0, 100);
+        h.alloc(HostId(0), 100);
         for _ in 0..5 {
-            h.alloc(1, 1);
+            h.alloc(HostId(1), 1);
         }
-        assert_eq!(ConsistentHash::new(2, 0.0, 2).probe(&h, 0, 1, 1), Some(1));
+        assert_eq!(
+            ConsistentHash::new(2, 0.0, 2).probe(&h, HostId(0), 1, 1),
+            Some(HostId(1))
+        );
     }
 
     #[test]
@@ -301,13 +305,18 @@ mod tests {
         let mut p = ConsistentHash::new(10, 0.25, 32);
         let h = Hosts::new(10, 1000);
         // Pinned: a change here moves every app's home host.
-        let homes: Vec<_> = (0..4).map(|a| p.home_and_step(a)).collect();
+        let homes: Vec<_> = (0..4).map(|a| p.home_and_step(AppId(a))).collect();
         assert_eq!(homes, PINNED);
         for a in 0..4 {
-            assert_eq!(p.place(&h, a, 100), Some(homes[a as usize].0));
+            assert_eq!(p.place(&h, AppId(a), 100), Some(homes[a as usize].0));
         }
-        assert_eq!(p.place(&Hosts::new(10, 1000), 0, 2000), None);
+        assert_eq!(p.place(&Hosts::new(10, 1000), AppId(0), 2000), None);
     }
 
-    const PINNED: [(u32, u32); 4] = [(5, 3), (5, 7), (0, 3), (3, 1)];
+    const PINNED: [(HostId, u32); 4] = [
+        (HostId(5), 3),
+        (HostId(5), 7),
+        (HostId(0), 3),
+        (HostId(3), 1),
+    ];
 }

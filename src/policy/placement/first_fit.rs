@@ -7,6 +7,7 @@
 //! parameters.
 
 use super::Ctx;
+use crate::model::{AppId, HostId};
 use crate::platform::decisions::Placement;
 use crate::platform::hosts::Hosts;
 use crate::policy::Build;
@@ -16,7 +17,7 @@ pub struct FirstFit;
 
 impl Placement for FirstFit {
     #[inline]
-    fn place(&mut self, hosts: &Hosts, _app: u32, need_mb: u64) -> Option<u32> {
+    fn place(&mut self, hosts: &Hosts, _app: AppId, need_mb: u64) -> Option<HostId> {
         hosts.first_free(need_mb)
     }
 }
@@ -39,12 +40,12 @@ mod tests {
     #[test]
     fn picks_lowest_host_that_fits() {
         let mut h = Hosts::new(4, 1000);
-        h.alloc(0, 900);
-        h.alloc(1, 500);
+        h.alloc(HostId(0), 900);
+        h.alloc(HostId(1), 500);
         let mut p = FirstFit;
-        assert_eq!(p.place(&h, 0, 100), Some(0));
-        assert_eq!(p.place(&h, 0, 101), Some(1));
-        assert_eq!(p.place(&h, 0, 501), Some(2));
-        assert_eq!(p.place(&h, 0, 1001), None);
+        assert_eq!(p.place(&h, AppId(0), 100), Some(HostId(0)));
+        assert_eq!(p.place(&h, AppId(0), 101), Some(HostId(1)));
+        assert_eq!(p.place(&h, AppId(0), 501), Some(HostId(2)));
+        assert_eq!(p.place(&h, AppId(0), 1001), None);
     }
 }

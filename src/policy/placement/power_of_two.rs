@@ -19,6 +19,7 @@
 use super::Ctx;
 use super::worst_fit::worst_fit;
 use crate::engine::RngStream;
+use crate::model::{AppId, HostId};
 use crate::platform::decisions::Placement;
 use crate::platform::hosts::Hosts;
 use crate::policy::Build;
@@ -35,21 +36,21 @@ impl PowerOfTwo {
 
     /// The two hosts of the next decision among `n` > 0.
     #[inline]
-    fn draw(&mut self, n: u64) -> (u32, u32) {
+    fn draw(&mut self, n: u64) -> (HostId, HostId) {
         let a = self.rng.next_u64() % n;
         let b = if n > 1 {
             (a + 1 + self.rng.next_u64() % (n - 1)) % n
         } else {
             a
         };
-        (a as u32, b as u32)
+        (HostId(a as u32), HostId(b as u32))
     }
 }
 
 /// The better of hosts `a` and `b` for `need_mb`: more free memory wins,
 /// then the lower number; None if neither fits.
 #[inline]
-fn choose(hosts: &Hosts, a: u32, b: u32, need_mb: u64) -> Option<u32> {
+fn choose(hosts: &Hosts, a: HostId, b: HostId, need_mb: u64) -> Option<HostId> {
     let (fa, fb) = (hosts.free_mb(a), hosts.free_mb(b));
     let best = if fa > fb || (fa == fb && a < b) { a } else { b };
     (hosts.free_mb(best) >= need_mb).then_some(best)
@@ -57,7 +58,7 @@ fn choose(hosts: &Hosts, a: u32, b: u32, need_mb: u64) -> Option<u32> {
 
 impl Placement for PowerOfTwo {
     #[inline]
-    fn place(&mut self, hosts: &Hosts, _app: u32, need_mb: u64) -> Option<u32> {
+    fn place(&mut self, hosts: &Hosts, _app: AppId, need_mb: u64) -> Option<HostId> {
         let n = hosts.len() as u64;
         if n == 0 {
             return None;
@@ -88,17 +89,21 @@ mod tests {
     fn emptier_of_two_then_lower_number() {
         // Free: [1000, 400, 700, 700].
         let mut h = Hosts::new(4, 1000);
-        h.alloc(1, 600);
-        h.alloc(2, 300);
-        h.alloc(3, 300);
-        assert_eq!(choose(&h, 1, 2, 100), Some(2));
-        assert_eq!(choose(&h, 2, 1, 100), Some(2));
-        assert_eq!(choose(&h, 3, 2, 100), Some(2), "tie: lower number");
-        assert_eq!(choose(&h, 1, 0, 100), Some(0));
+        h.alloc(HostId(1), 600);
+        h.alloc(HostId(2), 300);
+        h.alloc(HostId(3), 300);
+        assert_eq!(choose(&h, HostId(1), HostId(2), 100), Some(HostId(2)));
+        assert_eq!(choose(&h, HostId(2), HostId(1), 100), Some(HostId(2)));
+        assert_eq!(
+            choose(&h, HostId(3), HostId(2), 100),
+            Some(HostId(2)),
+            "tie: lower number"
+        );
+        assert_eq!(choose(&h, HostId(1), HostId(0), 100), Some(HostId(0)));
         // Only the emptier one is ever a candidate: if it does not fit,
         // neither does the other.
-        assert_eq!(choose(&h, 1, 2, 701), None);
-        assert_eq!(choose(&h, 1, 1, 400), Some(1));
+        assert_eq!(choose(&h, HostId(1), HostId(2), 701), None);
+        assert_eq!(choose(&h, HostId(1), HostId(1), 400), Some(HostId(1)));
     }
 
     #[test]
@@ -106,20 +111,20 @@ mod tests {
         let mut p = PowerOfTwo::new(RngStream::from_seed_u64(5));
         for _ in 0..1000 {
             let (a, b) = p.draw(3);
-            assert!(a < 3 && b < 3 && a != b);
+            assert!(a < HostId(3) && b < HostId(3) && a != b);
         }
-        assert_eq!(p.draw(1), (0, 0));
+        assert_eq!(p.draw(1), (HostId(0), HostId(0)));
         // Only host 3 can take 900 MB: the two draws miss it unless one of
         // them is host 3, and the fallback finds it either way.
         let mut h = Hosts::new(4, 1000);
         for x in 0..3 {
-            h.alloc(x, 200);
+            h.alloc(HostId(x), 200);
         }
         for _ in 0..50 {
-            assert_eq!(p.place(&h, 0, 900), Some(3));
+            assert_eq!(p.place(&h, AppId(0), 900), Some(HostId(3)));
         }
-        assert_eq!(p.place(&h, 0, 1001), None);
-        assert_eq!(p.place(&Hosts::new(0, 1), 0, 0), None);
+        assert_eq!(p.place(&h, AppId(0), 1001), None);
+        assert_eq!(p.place(&Hosts::new(0, 1), AppId(0), 0), None);
     }
 
     #[test]
@@ -131,9 +136,9 @@ mod tests {
         let mut h = Hosts::new(4, 1000);
         // Host a nearly full, host b half full, the others empty: two
         // choices pick b for 300 MB (a lacks room), worst-fit would not.
-        h.alloc(a as u32, 900);
-        h.alloc(b as u32, 500);
+        h.alloc(HostId(a as u32), 900);
+        h.alloc(HostId(b as u32), 500);
         let mut p = PowerOfTwo::new(RngStream::from_seed_u64(9));
-        assert_eq!(p.place(&h, 0, 300), Some(b as u32));
+        assert_eq!(p.place(&h, AppId(0), 300), Some(HostId(b as u32)));
     }
 }

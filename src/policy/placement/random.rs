@@ -34,6 +34,7 @@ use serde::{Deserialize, Serialize};
 use super::Ctx;
 use crate::cfg::{Check, Validate};
 use crate::engine::RngStream;
+use crate::model::{AppId, HostId};
 use crate::platform::decisions::Placement;
 use crate::platform::hosts::Hosts;
 use crate::policy::Build;
@@ -88,18 +89,18 @@ impl Random {
 }
 
 impl Placement for Random {
-    fn place(&mut self, hosts: &Hosts, _app: u32, need_mb: u64) -> Option<u32> {
+    fn place(&mut self, hosts: &Hosts, _app: AppId, need_mb: u64) -> Option<HostId> {
         let n = hosts.len() as u64;
         if n == 0 {
             return None;
         }
         for _ in 0..self.tries {
-            let h = (self.rng.next_u64() % n) as u32;
+            let h = HostId((self.rng.next_u64() % n) as u32);
             if hosts.free_mb(h) >= need_mb {
                 return Some(h);
             }
         }
-        let start = (self.rng.next_u64() % n) as u32;
+        let start = HostId((self.rng.next_u64() % n) as u32);
         hosts
             .first_free_from(start, need_mb)
             .or_else(|| hosts.first_free(need_mb))
@@ -117,15 +118,15 @@ mod tests {
     fn takes_the_first_drawn_host_with_room() {
         let mut h = Hosts::new(4, 1000);
         let mut p = Random::new(RngStream::from_seed_u64(7), 8);
-        assert_eq!(p.place(&h, 0, 1), Some(1));
+        assert_eq!(p.place(&h, AppId(0), 1), Some(HostId(1)));
         // Host 1 full: the second draw, host 0, answers.
-        h.alloc(1, 1000);
+        h.alloc(HostId(1), 1000);
         let mut p = Random::new(RngStream::from_seed_u64(7), 8);
-        assert_eq!(p.place(&h, 0, 1), Some(0));
+        assert_eq!(p.place(&h, AppId(0), 1), Some(HostId(0)));
         // Hosts 1 and 0 full: the third draw, host 2.
-        h.alloc(0, 1000);
+        h.alloc(HostId(0), 1000);
         let mut p = Random::new(RngStream::from_seed_u64(7), 8);
-        assert_eq!(p.place(&h, 0, 1), Some(2));
+        assert_eq!(p.place(&h, AppId(0), 1), Some(HostId(2)));
     }
 
     #[test]
@@ -135,26 +136,26 @@ mod tests {
         // first host with room at or after 2, host 3.
         let mut h = Hosts::new(4, 100);
         for x in [0, 1, 2] {
-            h.alloc(x, 100);
+            h.alloc(HostId(x), 100);
         }
         let mut p = Random::new(RngStream::from_seed_u64(7), 2);
-        assert_eq!(p.place(&h, 0, 50), Some(3));
+        assert_eq!(p.place(&h, AppId(0), 50), Some(HostId(3)));
         // tries = 0 with seed 3: offset 1; hosts 1, 2, 3 full, so the
         // search wraps to host 0.
         let mut h = Hosts::new(4, 100);
         for x in [1, 2, 3] {
-            h.alloc(x, 100);
+            h.alloc(HostId(x), 100);
         }
         let mut p = Random::new(RngStream::from_seed_u64(3), 0);
-        assert_eq!(p.place(&h, 0, 50), Some(0));
+        assert_eq!(p.place(&h, AppId(0), 50), Some(HostId(0)));
         // Only host 1 has room: found from any offset.
         let mut h = Hosts::new(4, 100);
         for x in [0, 2, 3] {
-            h.alloc(x, 100);
+            h.alloc(HostId(x), 100);
         }
         for seed in 0..20 {
             let mut p = Random::new(RngStream::from_seed_u64(seed), 0);
-            assert_eq!(p.place(&h, 0, 50), Some(1));
+            assert_eq!(p.place(&h, AppId(0), 50), Some(HostId(1)));
         }
     }
 
@@ -162,15 +163,15 @@ mod tests {
     fn none_when_nothing_fits_and_roughly_uniform() {
         let h = Hosts::new(3, 100);
         let mut p = Random::new(RngStream::from_seed_u64(1), 8);
-        assert_eq!(p.place(&h, 0, 101), None);
+        assert_eq!(p.place(&h, AppId(0), 101), None);
         let mut count = [0u32; 3];
         for _ in 0..3000 {
-            count[p.place(&h, 0, 10).unwrap() as usize] += 1;
+            count[(p.place(&h, AppId(0), 10).unwrap()).index()] += 1;
         }
         for c in count {
             assert!((900..1100).contains(&c), "{count:?}");
         }
         let mut p = Random::new(RngStream::from_seed_u64(1), 8);
-        assert_eq!(p.place(&Hosts::new(0, 1), 0, 0), None);
+        assert_eq!(p.place(&Hosts::new(0, 1), AppId(0), 0), None);
     }
 }

@@ -12,6 +12,7 @@
 //! walk over full hosts. No parameters.
 
 use super::Ctx;
+use crate::model::{AppId, HostId};
 use crate::platform::decisions::Placement;
 use crate::platform::hosts::Hosts;
 use crate::policy::Build;
@@ -19,19 +20,19 @@ use crate::policy::Build;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RoundRobin {
     /// The host to try first.
-    next: u32,
+    next: HostId,
 }
 
 impl Placement for RoundRobin {
     #[inline]
-    fn place(&mut self, hosts: &Hosts, _app: u32, need_mb: u64) -> Option<u32> {
+    fn place(&mut self, hosts: &Hosts, _app: AppId, need_mb: u64) -> Option<HostId> {
         let h = hosts
             .first_free_from(self.next, need_mb)
             .or_else(|| hosts.first_free(need_mb))?;
-        self.next = if h as usize + 1 >= hosts.len() {
-            0
+        self.next = if h.index() + 1 >= hosts.len() {
+            HostId(0)
         } else {
-            h + 1
+            HostId(h.0 + 1)
         };
         Some(h)
     }
@@ -56,29 +57,31 @@ mod tests {
     fn cycles_through_hosts_and_skips_full_ones() {
         let mut h = Hosts::new(4, 1000);
         let mut p = RoundRobin::default();
-        let got: Vec<_> = (0..6).map(|_| p.place(&h, 0, 100).unwrap()).collect();
-        assert_eq!(got, [0, 1, 2, 3, 0, 1]);
+        let got: Vec<_> = (0..6)
+            .map(|_| p.place(&h, AppId(0), 100).unwrap())
+            .collect();
+        assert_eq!(got, [0, 1, 2, 3, 0, 1].map(HostId));
         // Host 2 cannot take 600 MB any more: skipped.
-        h.alloc(2, 500);
-        assert_eq!(p.place(&h, 0, 600), Some(3));
-        assert_eq!(p.place(&h, 0, 600), Some(0));
-        assert_eq!(p.place(&h, 0, 600), Some(1));
-        assert_eq!(p.place(&h, 0, 600), Some(3));
+        h.alloc(HostId(2), 500);
+        assert_eq!(p.place(&h, AppId(0), 600), Some(HostId(3)));
+        assert_eq!(p.place(&h, AppId(0), 600), Some(HostId(0)));
+        assert_eq!(p.place(&h, AppId(0), 600), Some(HostId(1)));
+        assert_eq!(p.place(&h, AppId(0), 600), Some(HostId(3)));
         // A small instance still fits on host 2 when its turn comes.
-        assert_eq!(p.place(&h, 0, 100), Some(0));
-        assert_eq!(p.place(&h, 0, 100), Some(1));
-        assert_eq!(p.place(&h, 0, 100), Some(2));
+        assert_eq!(p.place(&h, AppId(0), 100), Some(HostId(0)));
+        assert_eq!(p.place(&h, AppId(0), 100), Some(HostId(1)));
+        assert_eq!(p.place(&h, AppId(0), 100), Some(HostId(2)));
     }
 
     #[test]
     fn wraps_to_the_first_host_with_room_and_fails_when_none() {
         let mut h = Hosts::new(3, 100);
-        h.alloc(1, 100);
-        h.alloc(2, 100);
-        let mut p = RoundRobin { next: 1 };
-        assert_eq!(p.place(&h, 0, 50), Some(0));
-        assert_eq!(p.next, 1);
-        assert_eq!(p.place(&h, 0, 101), None);
-        assert_eq!(p.next, 1, "a failed decision leaves the cursor");
+        h.alloc(HostId(1), 100);
+        h.alloc(HostId(2), 100);
+        let mut p = RoundRobin { next: HostId(1) };
+        assert_eq!(p.place(&h, AppId(0), 50), Some(HostId(0)));
+        assert_eq!(p.next, HostId(1));
+        assert_eq!(p.place(&h, AppId(0), 101), None);
+        assert_eq!(p.next, HostId(1), "a failed decision leaves the cursor");
     }
 }

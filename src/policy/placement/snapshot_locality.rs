@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Ctx, PlacementCfg};
 use crate::cfg::{Check, Validate};
+use crate::model::{AppId, HostId};
 use crate::platform::decisions::Placement;
 use crate::platform::hosts::Hosts;
 use crate::platform::snapshots::Snapshots;
@@ -85,7 +86,7 @@ impl SnapshotLocality {
 }
 
 impl Placement for SnapshotLocality {
-    fn place(&mut self, hosts: &Hosts, app: u32, need_mb: u64) -> Option<u32> {
+    fn place(&mut self, hosts: &Hosts, app: AppId, need_mb: u64) -> Option<HostId> {
         self.fallback.place(hosts, app, need_mb)
     }
 
@@ -93,10 +94,10 @@ impl Placement for SnapshotLocality {
         &mut self,
         hosts: &Hosts,
         snapshots: &Snapshots,
-        app: u32,
+        app: AppId,
         need_mb: u64,
-    ) -> Option<u32> {
-        let mut best: Option<(u64, u32)> = None;
+    ) -> Option<HostId> {
+        let mut best: Option<(u64, HostId)> = None;
         for &h in snapshots.hosts_with(app).iter().take(self.probes as usize) {
             let free = hosts.free_mb(h);
             if free >= need_mb && best.is_none_or(|(f, _)| free > f) {
@@ -134,22 +135,29 @@ mod tests {
             Box::new(SnapshotLru),
         );
         // App 0 cached on hosts 2 and 3; host 3 is fuller.
-        snaps.ready(0, 2, StartKind::RemoteRestore, false);
-        snaps.ready(0, 3, StartKind::RemoteRestore, false);
-        hosts.alloc(3, 500);
+        snaps.ready(AppId(0), HostId(2), StartKind::RemoteRestore, false);
+        snaps.ready(AppId(0), HostId(3), StartKind::RemoteRestore, false);
+        hosts.alloc(HostId(3), 500);
         let mut p = SnapshotLocality::new(Box::new(FirstFit), 64);
-        assert_eq!(p.place_near(&hosts, &snaps, 0, 100), Some(2));
+        assert_eq!(p.place_near(&hosts, &snaps, AppId(0), 100), Some(HostId(2)));
         // Host 2 full: host 3 still has room.
-        hosts.alloc(2, 1000);
-        assert_eq!(p.place_near(&hosts, &snaps, 0, 100), Some(3));
+        hosts.alloc(HostId(2), 1000);
+        assert_eq!(p.place_near(&hosts, &snaps, AppId(0), 100), Some(HostId(3)));
         // Neither has room for 600 MB: first-fit falls back to host 0.
-        assert_eq!(p.place_near(&hosts, &snaps, 0, 600), Some(0));
+        assert_eq!(p.place_near(&hosts, &snaps, AppId(0), 600), Some(HostId(0)));
         // App 1 cached nowhere: the fallback.
-        assert_eq!(p.place_near(&hosts, &snaps, 1, 100), Some(0));
+        assert_eq!(p.place_near(&hosts, &snaps, AppId(1), 100), Some(HostId(0)));
         // Probing one host only sees the first in the index.
         let mut one = SnapshotLocality::new(Box::new(FirstFit), 1);
-        let first = snaps.hosts_with(0)[0];
-        let got = one.place_near(&hosts, &snaps, 0, 100);
-        assert_eq!(got, if first == 3 { Some(3) } else { Some(0) });
+        let first = snaps.hosts_with(AppId(0))[0];
+        let got = one.place_near(&hosts, &snaps, AppId(0), 100);
+        assert_eq!(
+            got,
+            Some(if first == HostId(3) {
+                HostId(3)
+            } else {
+                HostId(0)
+            })
+        );
     }
 }

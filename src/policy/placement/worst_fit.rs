@@ -11,6 +11,7 @@
 //! ([`Hosts::most_free`]). No parameters.
 
 use super::Ctx;
+use crate::model::{AppId, HostId};
 use crate::platform::decisions::Placement;
 use crate::platform::hosts::Hosts;
 use crate::policy::Build;
@@ -20,7 +21,7 @@ pub struct WorstFit;
 
 /// The host with the most free memory if it can take `need_mb`.
 #[inline]
-pub fn worst_fit(hosts: &Hosts, need_mb: u64) -> Option<u32> {
+pub fn worst_fit(hosts: &Hosts, need_mb: u64) -> Option<HostId> {
     if hosts.max_free_mb() < need_mb {
         return None;
     }
@@ -29,7 +30,7 @@ pub fn worst_fit(hosts: &Hosts, need_mb: u64) -> Option<u32> {
 
 impl Placement for WorstFit {
     #[inline]
-    fn place(&mut self, hosts: &Hosts, _app: u32, need_mb: u64) -> Option<u32> {
+    fn place(&mut self, hosts: &Hosts, _app: AppId, need_mb: u64) -> Option<HostId> {
         worst_fit(hosts, need_mb)
     }
 }
@@ -53,17 +54,17 @@ mod tests {
     fn picks_most_free_lowest_index_on_ties() {
         // Free: [500, 800, 300, 800].
         let mut h = Hosts::new(4, 1000);
-        h.alloc(0, 500);
-        h.alloc(1, 200);
-        h.alloc(2, 700);
-        h.alloc(3, 200);
+        h.alloc(HostId(0), 500);
+        h.alloc(HostId(1), 200);
+        h.alloc(HostId(2), 700);
+        h.alloc(HostId(3), 200);
         let mut p = WorstFit;
-        assert_eq!(p.place(&h, 0, 100), Some(1));
-        assert_eq!(p.place(&h, 0, 800), Some(1));
-        assert_eq!(p.place(&h, 0, 801), None);
+        assert_eq!(p.place(&h, AppId(0), 100), Some(HostId(1)));
+        assert_eq!(p.place(&h, AppId(0), 800), Some(HostId(1)));
+        assert_eq!(p.place(&h, AppId(0), 801), None);
         // Placing on host 1 makes host 3 the emptiest.
-        h.alloc(1, 100);
-        assert_eq!(p.place(&h, 0, 100), Some(3));
-        assert_eq!(WorstFit.place(&Hosts::new(0, 10), 0, 0), None);
+        h.alloc(HostId(1), 100);
+        assert_eq!(p.place(&h, AppId(0), 100), Some(HostId(3)));
+        assert_eq!(WorstFit.place(&Hosts::new(0, 10), AppId(0), 0), None);
     }
 }

@@ -17,6 +17,7 @@
 //! Small snapshots of apps that are slow to initialise and often restored
 //! stay; large, rarely used or cheap ones go.
 
+use crate::model::{AppId, HostId};
 use crate::platform::decisions::SnapshotCache;
 
 #[derive(Clone, Debug)]
@@ -40,18 +41,18 @@ impl SnapshotGreedyDual {
         }
     }
 
-    pub fn clock(&self, host: u32) -> f64 {
-        self.clock[host as usize]
+    pub fn clock(&self, host: HostId) -> f64 {
+        self.clock[host.index()]
     }
 }
 
 impl SnapshotCache for SnapshotGreedyDual {
-    fn priority(&mut self, host: u32, app: u32, uses: u64) -> f64 {
-        self.clock[host as usize] + uses as f64 * self.value[app as usize]
+    fn priority(&mut self, host: HostId, app: AppId, uses: u64) -> f64 {
+        self.clock[host.index()] + uses as f64 * self.value[app.index()]
     }
 
-    fn on_evict(&mut self, host: u32, priority: f64) {
-        let c = &mut self.clock[host as usize];
+    fn on_evict(&mut self, host: HostId, priority: f64) {
+        let c = &mut self.clock[host.index()];
         if priority > *c {
             *c = priority;
         }
@@ -66,18 +67,18 @@ mod tests {
     fn hand_computed_priorities_and_clock() {
         // App 0: 4 s init, 512 MB snapshot; app 1: 1 s init, 64 MB.
         let mut p = SnapshotGreedyDual::new(&[4.0, 1.0], &[512, 64], 2);
-        let a = p.priority(0, 0, 1); // 4/512 = 0.0078125
-        let b = p.priority(0, 1, 1); // 1/64 = 0.015625
+        let a = p.priority(HostId(0), AppId(0), 1); // 4/512 = 0.0078125
+        let b = p.priority(HostId(0), AppId(1), 1); // 1/64 = 0.015625
         assert_eq!(a, 0.0078125);
         assert_eq!(b, 0.015625);
         // The big cheap-per-MB snapshot goes first; the clock rises to it.
-        p.on_evict(0, a);
-        assert_eq!(p.clock(0), 0.0078125);
-        assert_eq!(p.clock(1), 0.0);
+        p.on_evict(HostId(0), a);
+        assert_eq!(p.clock(HostId(0)), 0.0078125);
+        assert_eq!(p.clock(HostId(1)), 0.0);
         // Used twice more, app 1 is now worth 0.0078125 + 3/64.
-        assert_eq!(p.priority(0, 1, 3), 0.0078125 + 0.046875);
+        assert_eq!(p.priority(HostId(0), AppId(1), 3), 0.0078125 + 0.046875);
         // A lower priority never lowers the clock.
-        p.on_evict(0, 0.001);
-        assert_eq!(p.clock(0), 0.0078125);
+        p.on_evict(HostId(0), 0.001);
+        assert_eq!(p.clock(HostId(0)), 0.0078125);
     }
 }

@@ -6,13 +6,14 @@
 //! use count (stores and local restores since it was cached); no
 //! parameters.
 
+use crate::model::{AppId, HostId};
 use crate::platform::decisions::SnapshotCache;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SnapshotLfu;
 
 impl SnapshotCache for SnapshotLfu {
-    fn priority(&mut self, _host: u32, _app: u32, uses: u64) -> f64 {
+    fn priority(&mut self, _host: HostId, _app: AppId, uses: u64) -> f64 {
         uses as f64
     }
 }
@@ -24,7 +25,7 @@ mod tests {
     #[test]
     fn priority_is_the_use_count() {
         let mut p = SnapshotLfu;
-        assert!(p.priority(0, 1, 1) < p.priority(0, 2, 2));
-        assert_eq!(p.priority(0, 1, 7), 7.0);
+        assert!(p.priority(HostId(0), AppId(1), 1) < p.priority(HostId(0), AppId(2), 2));
+        assert_eq!(p.priority(HostId(0), AppId(1), 7), 7.0);
     }
 }

@@ -7,13 +7,14 @@
 //! loading, Brooker et al., ATC'23). No parameters: every entry has the same
 //! priority and the cache breaks ties by last use.
 
+use crate::model::{AppId, HostId};
 use crate::platform::decisions::SnapshotCache;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SnapshotLru;
 
 impl SnapshotCache for SnapshotLru {
-    fn priority(&mut self, _host: u32, _app: u32, _uses: u64) -> f64 {
+    fn priority(&mut self, _host: HostId, _app: AppId, _uses: u64) -> f64 {
         0.0
     }
 }
@@ -25,6 +26,9 @@ mod tests {
     #[test]
     fn every_entry_has_the_same_priority() {
         let mut p = SnapshotLru;
-        assert_eq!(p.priority(0, 1, 1), p.priority(3, 2, 50));
+        assert_eq!(
+            p.priority(HostId(0), AppId(1), 1),
+            p.priority(HostId(3), AppId(2), 50)
+        );
     }
 }

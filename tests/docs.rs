@@ -712,3 +712,33 @@ fn book_links_point_to_existing_pages_and_headings() {
         bad.join("\n")
     );
 }
+
+/// Every `kind` each decision accepts (from the code's own list) is named
+/// in the book's policies chapter, so a new policy cannot go undocumented.
+#[test]
+fn every_policy_kind_is_in_the_book() {
+    use coldsim::policy::eviction::EvictionCfg;
+    use coldsim::policy::keepalive::KeepAliveCfg;
+    use coldsim::policy::placement::PlacementCfg;
+    let book = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/src/reference/policies.md"),
+    )
+    .unwrap();
+    let mut missing = Vec::new();
+    for (table, kinds) in [
+        ("placement", PlacementCfg::KINDS),
+        ("keepalive", KeepAliveCfg::KINDS),
+        ("eviction", EvictionCfg::KINDS),
+    ] {
+        for k in kinds {
+            if !book.contains(&format!("\"{k}\"")) && !book.contains(&format!("`{k}`")) {
+                missing.push(format!("[{table}] kind = \"{k}\""));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/src/reference/policies.md does not name: {}",
+        missing.join(", ")
+    );
+}
